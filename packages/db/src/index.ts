@@ -1,0 +1,5 @@
+export { createDb, type Database, type Db, type CreateDbOptions } from "./create-db.ts";
+export { parseDatabaseUrl, DEFAULT_PGLITE_DIR, type DatabaseTarget } from "./database-url.ts";
+export { isUniqueViolation } from "./unique-violation.ts";
+export { Prisma } from "./generated/prisma/client.ts";
+export type * from "./generated/prisma/client.ts";
