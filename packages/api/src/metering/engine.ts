@@ -1,0 +1,311 @@
+import {
+  AppError,
+  IP_DAILY_REQUEST_CAP,
+  type QuotaDenial,
+  type QuotaDimensionStatus,
+  type WindowType,
+} from "@wavelength/shared";
+import { systemClock, type Clock } from "./clock.ts";
+import { silentLogger, type Logger } from "./logger.ts";
+import { asOf, rowStatuses, toDenials } from "./statuses.ts";
+import type { MeteringStore } from "./store.ts";
+import type { SubjectKey, SubjectRef } from "./subject.ts";
+import type { ActualUsage, LimitRowSpec, QuotaRowState, StoreAdmitResult } from "./types.ts";
+import { tierRowSpecs, windowsFor } from "./windows.ts";
+
+export type FailMode = "open" | "closed";
+
+/** Where usage goes when the store cannot take it in-line (see outbox.ts). */
+export interface UsageQueue {
+  enqueue(job: QueuedUsage): Promise<void>;
+}
+
+export type QueuedUsage =
+  | { kind: "settle"; subject: SubjectKey; key: string; usage: ActualUsage; provider: string; model: string; timeZone: string; occurredAt: Date }
+  | { kind: "record"; subject: SubjectKey; key: string; usage: ActualUsage; provider: string; model: string; timeZone: string; occurredAt: Date };
+
+export interface EngineOptions {
+  store: MeteringStore;
+  clock?: Clock;
+  /** open (default): admit when the store is unreachable and queue the usage; closed: refuse. */
+  failMode?: FailMode;
+  /** How long a reservation may be held before the sweeper gives it back (the holder crashed). */
+  reservationTtlMs?: number;
+  logger?: Logger;
+  queue?: UsageQueue;
+}
+
+export interface AdmitInput {
+  subject: SubjectRef;
+  /** Further subjects that must also have room (the per-address cap of anonymous visitors). */
+  also?: readonly SubjectRef[];
+  provider: string;
+  model: string;
+  estTokens: number;
+  estCostMicros: number;
+  /** Idempotency key: admitting the same key twice reserves once. */
+  key: string;
+}
+
+export type AdmitDecision =
+  | {
+      allowed: true;
+      key: string;
+      eventId: string | null;
+      quotas: QuotaDimensionStatus[];
+      /** Admitted without the store (fail mode open); usage is queued at settle time. */
+      failOpen: boolean;
+      /** The key had been admitted before; nothing new was reserved. */
+      duplicate: boolean;
+    }
+  | { allowed: false; key: string; denials: QuotaDenial[]; quotas: QuotaDimensionStatus[] };
+
+export type SettleOutcome = "settled" | "duplicate" | "recorded" | "queued" | "released";
+
+export interface EngineMetrics {
+  admitted: number;
+  denied: number;
+  failOpenAdmissions: number;
+  failClosedRefusals: number;
+  storeErrors: number;
+  queuedUsage: number;
+}
+
+export const DEFAULT_RESERVATION_TTL_MS = 10 * 60_000;
+
+/** The limits a subject starts with: its tier's, or the address cap for `ip:` subjects. */
+export function initialLimits(subject: SubjectRef): LimitRowSpec[] {
+  if (subject.key.startsWith("ip:")) {
+    return [
+      { window: "daily", scope: "general", provider: "", model: "", requests: IP_DAILY_REQUEST_CAP, tokens: null, costMicros: null },
+    ];
+  }
+  return tierRowSpecs(subject.tier);
+}
+
+/**
+ * The quota engine: admission against every applicable limit at once, settlement
+ * exactly once, expiry of abandoned reservations, lazy and swept resets. Denials
+ * are values; only errors of the store are thrown (or absorbed in fail-open mode).
+ */
+export class QuotaEngine {
+  readonly store: MeteringStore;
+  readonly clock: Clock;
+  readonly failMode: FailMode;
+  readonly ttlMs: number;
+  private readonly log: Logger;
+  private readonly queue: UsageQueue | undefined;
+  readonly metrics: EngineMetrics = {
+    admitted: 0,
+    denied: 0,
+    failOpenAdmissions: 0,
+    failClosedRefusals: 0,
+    storeErrors: 0,
+    queuedUsage: 0,
+  };
+
+  constructor(options: EngineOptions) {
+    this.store = options.store;
+    this.clock = options.clock ?? systemClock;
+    this.failMode = options.failMode ?? "open";
+    this.ttlMs = options.reservationTtlMs ?? DEFAULT_RESERVATION_TTL_MS;
+    this.log = options.logger ?? silentLogger;
+    this.queue = options.queue;
+  }
+
+  /** Gives the subject its tier's limits (idempotent; also applies a tier change). */
+  async init(subject: SubjectRef): Promise<void> {
+    const now = this.clock.now();
+    await this.store.syncLimits(windowsFor(subject, now), initialLimits(subject), now);
+  }
+
+  async needsInit(subject: SubjectRef): Promise<boolean> {
+    return (await this.store.readRows(subject.key, this.clock.now())).length === 0;
+  }
+
+  /** Reserves the estimate on every applicable limit, or denies naming every binding one. */
+  admit(input: AdmitInput): Promise<AdmitDecision> {
+    return this.decide(input, false);
+  }
+
+  /** The same decision without reserving anything (advisory, for instant feedback). */
+  check(input: AdmitInput): Promise<AdmitDecision> {
+    return this.decide(input, true);
+  }
+
+  private async decide(input: AdmitInput, dryRun: boolean): Promise<AdmitDecision> {
+    assertAmount("estTokens", input.estTokens);
+    assertAmount("estCostMicros", input.estCostMicros);
+    const subjects = [input.subject, ...(input.also ?? [])];
+    let result: StoreAdmitResult;
+    try {
+      result = await this.storeAdmit(input, subjects, dryRun);
+      if (result.status === "uninitialized") {
+        await Promise.all(subjects.filter((s) => result.status === "uninitialized" && result.subjects.includes(s.key)).map((s) => this.init(s)));
+        result = await this.storeAdmit(input, subjects, dryRun);
+      }
+    } catch (error) {
+      return this.storeDown(input, error);
+    }
+    switch (result.status) {
+      case "uninitialized":
+        throw new Error(`quota rows missing after init for ${result.subjects.join(", ")}`);
+      case "duplicate": {
+        if (result.eventStatus === "released" || result.eventStatus === "expired") {
+          throw new AppError("CONFLICT", "This request was already admitted and then given up; use a new idempotency key.");
+        }
+        return { allowed: true, key: input.key, eventId: result.eventId, quotas: [], failOpen: false, duplicate: true };
+      }
+      case "denied":
+        this.metrics.denied++;
+        return { allowed: false, key: input.key, denials: toDenials(result.denials, result.rows), quotas: rowStatuses(result.rows) };
+      case "checked":
+        return { allowed: true, key: input.key, eventId: null, quotas: rowStatuses(result.rows), failOpen: false, duplicate: false };
+      case "admitted":
+        this.metrics.admitted++;
+        return { allowed: true, key: input.key, eventId: result.eventId, quotas: rowStatuses(result.rows), failOpen: false, duplicate: false };
+    }
+  }
+
+  private storeAdmit(input: AdmitInput, subjects: readonly SubjectRef[], dryRun: boolean) {
+    const now = this.clock.now();
+    return this.store.admit({
+      windows: subjects.map((s) => windowsFor(s, now)),
+      provider: input.provider,
+      model: input.model,
+      key: input.key,
+      estTokens: input.estTokens,
+      estCostMicros: input.estCostMicros,
+      now,
+      ttlMs: this.ttlMs,
+      dryRun,
+    });
+  }
+
+  private storeDown(input: AdmitInput, error: unknown): AdmitDecision {
+    if (error instanceof AppError) throw error;
+    this.metrics.storeErrors++;
+    if (this.failMode === "closed") {
+      this.metrics.failClosedRefusals++;
+      this.log.error({ err: errorMessage(error), subject: input.subject.key }, "quota store unreachable: refusing (fail mode closed)");
+      throw new AppError("QUOTA_STORE_UNAVAILABLE", "Usage limits cannot be checked right now. Please try again shortly.");
+    }
+    this.metrics.failOpenAdmissions++;
+    this.log.warn({ err: errorMessage(error), subject: input.subject.key }, "quota store unreachable: admitting (fail mode open)");
+    return { allowed: true, key: input.key, eventId: null, quotas: [], failOpen: true, duplicate: false };
+  }
+
+  /**
+   * Records the real usage of an admitted request exactly once. A settle for a
+   * key the store never saw (admitted in fail-open mode) records it as it is;
+   * if the store is unreachable, the usage goes to the durable queue.
+   */
+  async settle(
+    subject: SubjectRef,
+    key: string,
+    usage: ActualUsage,
+    request: { provider: string; model: string; occurredAt?: Date },
+  ): Promise<SettleOutcome> {
+    for (const [name, v] of Object.entries({ inputTokens: usage.inputTokens, outputTokens: usage.outputTokens, cachedInputTokens: usage.cachedInputTokens, costMicros: usage.costMicros })) {
+      assertAmount(name, v);
+    }
+    const now = this.clock.now();
+    try {
+      const r = await this.store.settle({ subject: subject.key, key, now, ...usage });
+      if (r.status !== "not_found") return r.status;
+      const rec = await this.store.record({
+        windows: windowsFor(subject, now),
+        key,
+        provider: request.provider,
+        model: request.model,
+        occurredAt: request.occurredAt ?? now,
+        now,
+        ...usage,
+      });
+      return rec.status === "recorded" ? "recorded" : "duplicate";
+    } catch (error) {
+      if (error instanceof AppError) throw error;
+      this.metrics.storeErrors++;
+      await this.enqueue({ kind: "settle", subject: subject.key, key, usage, provider: request.provider, model: request.model, timeZone: subject.timeZone, occurredAt: request.occurredAt ?? now });
+      return "queued";
+    }
+  }
+
+  /** Usage that happened outside an admission (batch sync): recorded once per key. */
+  async record(
+    subject: SubjectRef,
+    key: string,
+    usage: ActualUsage,
+    request: { provider: string; model: string; occurredAt: Date },
+  ): Promise<"recorded" | "duplicate"> {
+    const now = this.clock.now();
+    if ((await this.store.readRows(subject.key, now)).length === 0) await this.init(subject);
+    const r = await this.store.record({ windows: windowsFor(subject, now), key, now, ...request, ...usage });
+    return r.status;
+  }
+
+  private async enqueue(job: QueuedUsage): Promise<void> {
+    this.metrics.queuedUsage++;
+    if (!this.queue) throw new Error("quota store unreachable and no usage queue configured");
+    await this.queue.enqueue(job);
+    this.log.warn({ subject: job.subject, kind: job.kind }, "usage queued for later settlement");
+  }
+
+  /** A provider failure with no output: give the reservation back, charge nothing. */
+  async release(subject: SubjectRef, key: string): Promise<"released" | "unchanged" | "not_found"> {
+    return (await this.store.release(subject.key, key, this.clock.now())).status;
+  }
+
+  /** Gives back reservations held past their TTL (their holder died). */
+  expireReservations(limit = 500): Promise<number> {
+    return this.store.expire(this.clock.now(), limit);
+  }
+
+  /** The periodic reset sweep: every row whose window ended starts its next one, per zone. */
+  async resetExpired(): Promise<number> {
+    const now = this.clock.now();
+    let n = 0;
+    for (const timeZone of await this.store.dueTimezones(now)) {
+      const w = windowsFor({ key: "ip:sweep", timeZone }, now);
+      n += await this.store.rollZone(timeZone, w, now);
+    }
+    return n;
+  }
+
+  /** Rows as they read now (lazy reset applied to the view), for status and analytics. */
+  async rows(subject: SubjectRef): Promise<QuotaRowState[]> {
+    const now = this.clock.now();
+    const w = windowsFor(subject, now);
+    return (await this.store.readRows(subject.key, now)).map((r) => asOf(r, now, w));
+  }
+
+  async statuses(subject: SubjectRef): Promise<QuotaDimensionStatus[]> {
+    return rowStatuses(await this.rows(subject));
+  }
+
+  /** An operator override of one limit; `expiresAt` null keeps it until cleared. */
+  async setOverride(subject: SubjectRef, spec: LimitRowSpec, expiresAt: Date | null): Promise<void> {
+    const now = this.clock.now();
+    if (expiresAt && expiresAt <= now) throw new AppError("BAD_REQUEST", "expiresAt must be in the future");
+    await this.store.setOverride(windowsFor(subject, now), spec, { expiresAt }, now);
+  }
+
+  async clearOverride(subject: SubjectRef, spec: Omit<LimitRowSpec, "requests" | "tokens" | "costMicros">): Promise<void> {
+    const now = this.clock.now();
+    await this.store.setOverride(windowsFor(subject, now), { ...spec, requests: null, tokens: null, costMicros: null }, null, now);
+  }
+
+  resetUsage(subject: SubjectRef, window?: WindowType): Promise<number> {
+    return this.store.resetUsage(subject.key, window, this.clock.now());
+  }
+}
+
+function assertAmount(field: string, value: number): void {
+  if (!Number.isSafeInteger(value) || value < 0) {
+    throw new AppError("BAD_REQUEST", `${field} must be a non-negative integer`);
+  }
+}
+
+function errorMessage(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
+}
