@@ -10,7 +10,12 @@ import { silentLogger, type Logger } from "./logger.ts";
 import { asOf, rowStatuses, toDenials } from "./statuses.ts";
 import type { MeteringStore } from "./store.ts";
 import type { SubjectKey, SubjectRef } from "./subject.ts";
-import type { ActualUsage, LimitRowSpec, QuotaRowState, StoreAdmitResult } from "./types.ts";
+import type {
+  ActualUsage,
+  LimitRowSpec,
+  QuotaRowState,
+  StoreAdmitResult,
+} from "./types.ts";
 import { tierRowSpecs, windowsFor } from "./windows.ts";
 
 export type FailMode = "open" | "closed";
@@ -21,8 +26,26 @@ export interface UsageQueue {
 }
 
 export type QueuedUsage =
-  | { kind: "settle"; subject: SubjectKey; key: string; usage: ActualUsage; provider: string; model: string; timeZone: string; occurredAt: Date }
-  | { kind: "record"; subject: SubjectKey; key: string; usage: ActualUsage; provider: string; model: string; timeZone: string; occurredAt: Date };
+  | {
+      kind: "settle";
+      subject: SubjectKey;
+      key: string;
+      usage: ActualUsage;
+      provider: string;
+      model: string;
+      timeZone: string;
+      occurredAt: Date;
+    }
+  | {
+      kind: "record";
+      subject: SubjectKey;
+      key: string;
+      usage: ActualUsage;
+      provider: string;
+      model: string;
+      timeZone: string;
+      occurredAt: Date;
+    };
 
 export interface EngineOptions {
   store: MeteringStore;
@@ -58,9 +81,15 @@ export type AdmitDecision =
       /** The key had been admitted before; nothing new was reserved. */
       duplicate: boolean;
     }
-  | { allowed: false; key: string; denials: QuotaDenial[]; quotas: QuotaDimensionStatus[] };
+  | {
+      allowed: false;
+      key: string;
+      denials: QuotaDenial[];
+      quotas: QuotaDimensionStatus[];
+    };
 
-export type SettleOutcome = "settled" | "duplicate" | "recorded" | "queued" | "released";
+export type SettleOutcome =
+  "settled" | "duplicate" | "recorded" | "queued" | "released";
 
 export interface EngineMetrics {
   admitted: number;
@@ -77,7 +106,15 @@ export const DEFAULT_RESERVATION_TTL_MS = 10 * 60_000;
 export function initialLimits(subject: SubjectRef): LimitRowSpec[] {
   if (subject.key.startsWith("ip:")) {
     return [
-      { window: "daily", scope: "general", provider: "", model: "", requests: IP_DAILY_REQUEST_CAP, tokens: null, costMicros: null },
+      {
+        window: "daily",
+        scope: "general",
+        provider: "",
+        model: "",
+        requests: IP_DAILY_REQUEST_CAP,
+        tokens: null,
+        costMicros: null,
+      },
     ];
   }
   return tierRowSpecs(subject.tier);
@@ -116,11 +153,29 @@ export class QuotaEngine {
   /** Gives the subject its tier's limits (idempotent; also applies a tier change). */
   async init(subject: SubjectRef): Promise<void> {
     const now = this.clock.now();
-    await this.store.syncLimits(windowsFor(subject, now), initialLimits(subject), now);
+    await this.store.syncLimits(
+      windowsFor(subject, now),
+      initialLimits(subject),
+      now,
+      "sync",
+    );
+  }
+
+  /** First use of a subject: create missing rows, leave existing ones alone (cheap under a burst). */
+  private async initMissing(subject: SubjectRef): Promise<void> {
+    const now = this.clock.now();
+    await this.store.syncLimits(
+      windowsFor(subject, now),
+      initialLimits(subject),
+      now,
+      "missing",
+    );
   }
 
   async needsInit(subject: SubjectRef): Promise<boolean> {
-    return (await this.store.readRows(subject.key, this.clock.now())).length === 0;
+    return (
+      (await this.store.readRows(subject.key, this.clock.now())).length === 0
+    );
   }
 
   /** Reserves the estimate on every applicable limit, or denies naming every binding one. */
@@ -133,7 +188,10 @@ export class QuotaEngine {
     return this.decide(input, true);
   }
 
-  private async decide(input: AdmitInput, dryRun: boolean): Promise<AdmitDecision> {
+  private async decide(
+    input: AdmitInput,
+    dryRun: boolean,
+  ): Promise<AdmitDecision> {
     assertAmount("estTokens", input.estTokens);
     assertAmount("estCostMicros", input.estCostMicros);
     const subjects = [input.subject, ...(input.also ?? [])];
@@ -141,7 +199,15 @@ export class QuotaEngine {
     try {
       result = await this.storeAdmit(input, subjects, dryRun);
       if (result.status === "uninitialized") {
-        await Promise.all(subjects.filter((s) => result.status === "uninitialized" && result.subjects.includes(s.key)).map((s) => this.init(s)));
+        await Promise.all(
+          subjects
+            .filter(
+              (s) =>
+                result.status === "uninitialized" &&
+                result.subjects.includes(s.key),
+            )
+            .map((s) => this.initMissing(s)),
+        );
         result = await this.storeAdmit(input, subjects, dryRun);
       }
     } catch (error) {
@@ -149,25 +215,63 @@ export class QuotaEngine {
     }
     switch (result.status) {
       case "uninitialized":
-        throw new Error(`quota rows missing after init for ${result.subjects.join(", ")}`);
+        throw new Error(
+          `quota rows missing after init for ${result.subjects.join(", ")}`,
+        );
       case "duplicate": {
-        if (result.eventStatus === "released" || result.eventStatus === "expired") {
-          throw new AppError("CONFLICT", "This request was already admitted and then given up; use a new idempotency key.");
+        if (
+          result.eventStatus === "released" ||
+          result.eventStatus === "expired"
+        ) {
+          throw new AppError(
+            "CONFLICT",
+            "This request was already admitted and then given up; use a new idempotency key.",
+          );
         }
-        return { allowed: true, key: input.key, eventId: result.eventId, quotas: [], failOpen: false, duplicate: true };
+        return {
+          allowed: true,
+          key: input.key,
+          eventId: result.eventId,
+          quotas: [],
+          failOpen: false,
+          duplicate: true,
+        };
       }
       case "denied":
         this.metrics.denied++;
-        return { allowed: false, key: input.key, denials: toDenials(result.denials, result.rows), quotas: rowStatuses(result.rows) };
+        return {
+          allowed: false,
+          key: input.key,
+          denials: toDenials(result.denials, result.rows),
+          quotas: rowStatuses(result.rows),
+        };
       case "checked":
-        return { allowed: true, key: input.key, eventId: null, quotas: rowStatuses(result.rows), failOpen: false, duplicate: false };
+        return {
+          allowed: true,
+          key: input.key,
+          eventId: null,
+          quotas: rowStatuses(result.rows),
+          failOpen: false,
+          duplicate: false,
+        };
       case "admitted":
         this.metrics.admitted++;
-        return { allowed: true, key: input.key, eventId: result.eventId, quotas: rowStatuses(result.rows), failOpen: false, duplicate: false };
+        return {
+          allowed: true,
+          key: input.key,
+          eventId: result.eventId,
+          quotas: rowStatuses(result.rows),
+          failOpen: false,
+          duplicate: false,
+        };
     }
   }
 
-  private storeAdmit(input: AdmitInput, subjects: readonly SubjectRef[], dryRun: boolean) {
+  private storeAdmit(
+    input: AdmitInput,
+    subjects: readonly SubjectRef[],
+    dryRun: boolean,
+  ) {
     const now = this.clock.now();
     return this.store.admit({
       windows: subjects.map((s) => windowsFor(s, now)),
@@ -187,12 +291,30 @@ export class QuotaEngine {
     this.metrics.storeErrors++;
     if (this.failMode === "closed") {
       this.metrics.failClosedRefusals++;
-      this.log.error({ err: errorMessage(error), subject: input.subject.key }, "quota store unreachable: refusing (fail mode closed)");
-      throw new AppError("QUOTA_STORE_UNAVAILABLE", "Usage limits cannot be checked right now. Please try again shortly.");
+      this.log.error(
+        { err: errorMessage(error), subject: input.subject.key },
+        "quota store unreachable: refusing (fail mode closed)",
+      );
+      throw new AppError(
+        "QUOTA_STORE_UNAVAILABLE",
+        "Usage limits cannot be checked right now. Please try again shortly.",
+        undefined,
+        { cause: error },
+      );
     }
     this.metrics.failOpenAdmissions++;
-    this.log.warn({ err: errorMessage(error), subject: input.subject.key }, "quota store unreachable: admitting (fail mode open)");
-    return { allowed: true, key: input.key, eventId: null, quotas: [], failOpen: true, duplicate: false };
+    this.log.warn(
+      { err: errorMessage(error), subject: input.subject.key },
+      "quota store unreachable: admitting (fail mode open)",
+    );
+    return {
+      allowed: true,
+      key: input.key,
+      eventId: null,
+      quotas: [],
+      failOpen: true,
+      duplicate: false,
+    };
   }
 
   /**
@@ -206,12 +328,22 @@ export class QuotaEngine {
     usage: ActualUsage,
     request: { provider: string; model: string; occurredAt?: Date },
   ): Promise<SettleOutcome> {
-    for (const [name, v] of Object.entries({ inputTokens: usage.inputTokens, outputTokens: usage.outputTokens, cachedInputTokens: usage.cachedInputTokens, costMicros: usage.costMicros })) {
+    for (const [name, v] of Object.entries({
+      inputTokens: usage.inputTokens,
+      outputTokens: usage.outputTokens,
+      cachedInputTokens: usage.cachedInputTokens,
+      costMicros: usage.costMicros,
+    })) {
       assertAmount(name, v);
     }
     const now = this.clock.now();
     try {
-      const r = await this.store.settle({ subject: subject.key, key, now, ...usage });
+      const r = await this.store.settle({
+        subject: subject.key,
+        key,
+        now,
+        ...usage,
+      });
       if (r.status !== "not_found") return r.status;
       const rec = await this.store.record({
         windows: windowsFor(subject, now),
@@ -226,7 +358,16 @@ export class QuotaEngine {
     } catch (error) {
       if (error instanceof AppError) throw error;
       this.metrics.storeErrors++;
-      await this.enqueue({ kind: "settle", subject: subject.key, key, usage, provider: request.provider, model: request.model, timeZone: subject.timeZone, occurredAt: request.occurredAt ?? now });
+      await this.enqueue({
+        kind: "settle",
+        subject: subject.key,
+        key,
+        usage,
+        provider: request.provider,
+        model: request.model,
+        timeZone: subject.timeZone,
+        occurredAt: request.occurredAt ?? now,
+      });
       return "queued";
     }
   }
@@ -239,21 +380,36 @@ export class QuotaEngine {
     request: { provider: string; model: string; occurredAt: Date },
   ): Promise<"recorded" | "duplicate"> {
     const now = this.clock.now();
-    if ((await this.store.readRows(subject.key, now)).length === 0) await this.init(subject);
-    const r = await this.store.record({ windows: windowsFor(subject, now), key, now, ...request, ...usage });
+    if ((await this.store.readRows(subject.key, now)).length === 0)
+      await this.initMissing(subject);
+    const r = await this.store.record({
+      windows: windowsFor(subject, now),
+      key,
+      now,
+      ...request,
+      ...usage,
+    });
     return r.status;
   }
 
   private async enqueue(job: QueuedUsage): Promise<void> {
     this.metrics.queuedUsage++;
-    if (!this.queue) throw new Error("quota store unreachable and no usage queue configured");
+    if (!this.queue)
+      throw new Error("quota store unreachable and no usage queue configured");
     await this.queue.enqueue(job);
-    this.log.warn({ subject: job.subject, kind: job.kind }, "usage queued for later settlement");
+    this.log.warn(
+      { subject: job.subject, kind: job.kind },
+      "usage queued for later settlement",
+    );
   }
 
   /** A provider failure with no output: give the reservation back, charge nothing. */
-  async release(subject: SubjectRef, key: string): Promise<"released" | "unchanged" | "not_found"> {
-    return (await this.store.release(subject.key, key, this.clock.now())).status;
+  async release(
+    subject: SubjectRef,
+    key: string,
+  ): Promise<"released" | "unchanged" | "not_found"> {
+    return (await this.store.release(subject.key, key, this.clock.now()))
+      .status;
   }
 
   /** Gives back reservations held past their TTL (their holder died). */
@@ -276,7 +432,9 @@ export class QuotaEngine {
   async rows(subject: SubjectRef): Promise<QuotaRowState[]> {
     const now = this.clock.now();
     const w = windowsFor(subject, now);
-    return (await this.store.readRows(subject.key, now)).map((r) => asOf(r, now, w));
+    return (await this.store.readRows(subject.key, now)).map((r) =>
+      asOf(r, now, w),
+    );
   }
 
   async statuses(subject: SubjectRef): Promise<QuotaDimensionStatus[]> {
@@ -284,15 +442,33 @@ export class QuotaEngine {
   }
 
   /** An operator override of one limit; `expiresAt` null keeps it until cleared. */
-  async setOverride(subject: SubjectRef, spec: LimitRowSpec, expiresAt: Date | null): Promise<void> {
+  async setOverride(
+    subject: SubjectRef,
+    spec: LimitRowSpec,
+    expiresAt: Date | null,
+  ): Promise<void> {
     const now = this.clock.now();
-    if (expiresAt && expiresAt <= now) throw new AppError("BAD_REQUEST", "expiresAt must be in the future");
-    await this.store.setOverride(windowsFor(subject, now), spec, { expiresAt }, now);
+    if (expiresAt && expiresAt <= now)
+      throw new AppError("BAD_REQUEST", "expiresAt must be in the future");
+    await this.store.setOverride(
+      windowsFor(subject, now),
+      spec,
+      { expiresAt },
+      now,
+    );
   }
 
-  async clearOverride(subject: SubjectRef, spec: Omit<LimitRowSpec, "requests" | "tokens" | "costMicros">): Promise<void> {
+  async clearOverride(
+    subject: SubjectRef,
+    spec: Omit<LimitRowSpec, "requests" | "tokens" | "costMicros">,
+  ): Promise<void> {
     const now = this.clock.now();
-    await this.store.setOverride(windowsFor(subject, now), { ...spec, requests: null, tokens: null, costMicros: null }, null, now);
+    await this.store.setOverride(
+      windowsFor(subject, now),
+      { ...spec, requests: null, tokens: null, costMicros: null },
+      null,
+      now,
+    );
   }
 
   resetUsage(subject: SubjectRef, window?: WindowType): Promise<number> {
@@ -302,7 +478,10 @@ export class QuotaEngine {
 
 function assertAmount(field: string, value: number): void {
   if (!Number.isSafeInteger(value) || value < 0) {
-    throw new AppError("BAD_REQUEST", `${field} must be a non-negative integer`);
+    throw new AppError(
+      "BAD_REQUEST",
+      `${field} must be a non-negative integer`,
+    );
   }
 }
 

@@ -1,6 +1,6 @@
 import { randomUUID } from "node:crypto";
 import type { WindowType } from "@wavelength/shared";
-import type { MeteringStore } from "./store.ts";
+import type { MeteringStore, SyncMode } from "./store.ts";
 import type { SubjectKey } from "./subject.ts";
 import type {
   LimitRowSpec,
@@ -26,8 +26,17 @@ interface MemRow {
   provider: string;
   model: string;
   timezone: string;
-  tier: { requests: number | null; tokens: number | null; costMicros: number | null };
-  override: { requests: number | null; tokens: number | null; costMicros: number | null; expiresAt: Date | null } | null;
+  tier: {
+    requests: number | null;
+    tokens: number | null;
+    costMicros: number | null;
+  };
+  override: {
+    requests: number | null;
+    tokens: number | null;
+    costMicros: number | null;
+    expiresAt: Date | null;
+  } | null;
   requestsUsed: number;
   tokensUsed: number;
   costUsedMicros: number;
@@ -66,8 +75,10 @@ export interface HourlyRecord {
   costMicros: number;
 }
 
-const rowKey = (subject: string, s: { window: string; scope: string; provider: string; model: string }) =>
-  `${subject}|${s.window}|${s.scope}|${s.provider}|${s.model}`;
+const rowKey = (
+  subject: string,
+  s: { window: string; scope: string; provider: string; model: string },
+) => `${subject}|${s.window}|${s.scope}|${s.provider}|${s.model}`;
 
 function applies(row: MemRow, provider: string, model: string): boolean {
   return (
@@ -109,7 +120,11 @@ function view(row: MemRow, now: Date): QuotaRowState {
   };
 }
 
-function rollRow(row: MemRow, w: Pick<SubjectWindows, "daily" | "monthly">, timezone: string): void {
+function rollRow(
+  row: MemRow,
+  w: Pick<SubjectWindows, "daily" | "monthly">,
+  timezone: string,
+): void {
   const b = row.window === "daily" ? w.daily : w.monthly;
   row.requestsUsed = row.tokensUsed = row.costUsedMicros = 0;
   row.requestsReserved = row.tokensReserved = row.costReservedMicros = 0;
@@ -129,7 +144,9 @@ export class MemoryMeteringStore implements MeteringStore {
   readonly hourly = new Map<string, HourlyRecord>();
 
   private subjectRows(subject: string): MemRow[] {
-    return [...this.rows.values()].filter((r) => r.subject === subject).sort((a, b) => (a.id < b.id ? -1 : 1));
+    return [...this.rows.values()]
+      .filter((r) => r.subject === subject)
+      .sort((a, b) => (a.id < b.id ? -1 : 1));
   }
 
   private newRow(w: SubjectWindows, spec: LimitRowSpec): MemRow {
@@ -165,24 +182,51 @@ export class MemoryMeteringStore implements MeteringStore {
     return row;
   }
 
-  async syncLimits(w: SubjectWindows, specs: readonly LimitRowSpec[]): Promise<void> {
+  async syncLimits(
+    w: SubjectWindows,
+    specs: readonly LimitRowSpec[],
+    _now: Date,
+    mode: SyncMode = "sync",
+  ): Promise<void> {
     const wanted = new Set(specs.map((s) => rowKey(w.subject, s)));
+    if (mode === "missing") {
+      for (const spec of specs) {
+        if (this.rows.has(rowKey(w.subject, spec))) continue;
+        this.upsertRow(w, spec).tier = {
+          requests: spec.requests,
+          tokens: spec.tokens,
+          costMicros: spec.costMicros,
+        };
+      }
+      return;
+    }
     for (const spec of specs) {
-      this.upsertRow(w, spec).tier = { requests: spec.requests, tokens: spec.tokens, costMicros: spec.costMicros };
+      this.upsertRow(w, spec).tier = {
+        requests: spec.requests,
+        tokens: spec.tokens,
+        costMicros: spec.costMicros,
+      };
     }
     for (const row of this.subjectRows(w.subject)) {
-      if (!wanted.has(rowKey(row.subject, row))) row.tier = { requests: null, tokens: null, costMicros: null };
+      if (!wanted.has(rowKey(row.subject, row)))
+        row.tier = { requests: null, tokens: null, costMicros: null };
     }
   }
 
   async admit(req: StoreAdmitRequest): Promise<StoreAdmitResult> {
     const subjects = req.windows.map((w) => w.subject);
     const missing = subjects.filter((s) => this.subjectRows(s).length === 0);
-    if (missing.length > 0) return { status: "uninitialized", subjects: missing };
+    if (missing.length > 0)
+      return { status: "uninitialized", subjects: missing };
     const owner = subjects[0]!;
     if (!req.dryRun) {
       const existing = this.events.get(`${owner}|${req.key}`);
-      if (existing) return { status: "duplicate", eventId: existing.id, eventStatus: existing.status };
+      if (existing)
+        return {
+          status: "duplicate",
+          eventId: existing.id,
+          eventStatus: existing.status,
+        };
     }
     const candidates: MemRow[] = [];
     for (const w of req.windows) {
@@ -196,7 +240,9 @@ export class MemoryMeteringStore implements MeteringStore {
         }
         candidates.push(r);
       }
-      if (!req.dryRun) for (const row of this.subjectRows(w.subject)) if (row.resetAt <= req.now) rollRow(row, w, w.timezone);
+      if (!req.dryRun)
+        for (const row of this.subjectRows(w.subject))
+          if (row.resetAt <= req.now) rollRow(row, w, w.timezone);
     }
     candidates.sort((a, b) => (a.id < b.id ? -1 : 1));
     const needTokens = Math.max(req.estTokens, 1);
@@ -204,11 +250,30 @@ export class MemoryMeteringStore implements MeteringStore {
     const denials: StoreDenial[] = [];
     for (const r of candidates) {
       const { limits } = effective(r, req.now);
-      if (limits.requests !== null && r.requestsUsed + r.requestsReserved + 1 > limits.requests)
-        denials.push({ rowId: r.id, dimension: "requests", used: r.requestsUsed + r.requestsReserved, limit: limits.requests });
-      if (limits.tokens !== null && r.tokensUsed + r.tokensReserved + needTokens > limits.tokens)
-        denials.push({ rowId: r.id, dimension: "tokens", used: r.tokensUsed + r.tokensReserved, limit: limits.tokens });
-      if (limits.costMicros !== null && r.costUsedMicros + r.costReservedMicros + needCost > limits.costMicros)
+      if (
+        limits.requests !== null &&
+        r.requestsUsed + r.requestsReserved + 1 > limits.requests
+      )
+        denials.push({
+          rowId: r.id,
+          dimension: "requests",
+          used: r.requestsUsed + r.requestsReserved,
+          limit: limits.requests,
+        });
+      if (
+        limits.tokens !== null &&
+        r.tokensUsed + r.tokensReserved + needTokens > limits.tokens
+      )
+        denials.push({
+          rowId: r.id,
+          dimension: "tokens",
+          used: r.tokensUsed + r.tokensReserved,
+          limit: limits.tokens,
+        });
+      if (
+        limits.costMicros !== null &&
+        r.costUsedMicros + r.costReservedMicros + needCost > limits.costMicros
+      )
         denials.push({
           rowId: r.id,
           dimension: "costMicros",
@@ -254,14 +319,34 @@ export class MemoryMeteringStore implements MeteringStore {
       if (r.windowStart > e.reservedAt) continue; // rolled over: the reset already cleared it
       r.requestsReserved = Math.max(r.requestsReserved - 1, 0);
       r.tokensReserved = Math.max(r.tokensReserved - e.estTokens, 0);
-      r.costReservedMicros = Math.max(r.costReservedMicros - e.estCostMicros, 0);
+      r.costReservedMicros = Math.max(
+        r.costReservedMicros - e.estCostMicros,
+        0,
+      );
     }
   }
 
-  private addHourly(subject: string, provider: string, model: string, at: Date, u: StoreSettleRequest | StoreRecordRequest) {
-    const hourStart = new Date(Math.floor(at.getTime() / 3_600_000) * 3_600_000);
+  private addHourly(
+    subject: string,
+    provider: string,
+    model: string,
+    at: Date,
+    u: StoreSettleRequest | StoreRecordRequest,
+  ) {
+    const hourStart = new Date(
+      Math.floor(at.getTime() / 3_600_000) * 3_600_000,
+    );
     const k = `${subject}|${provider}|${model}|${hourStart.toISOString()}`;
-    const h = this.hourly.get(k) ?? { subject, provider, model, hourStart, requestCount: 0, inputTokens: 0, outputTokens: 0, costMicros: 0 };
+    const h = this.hourly.get(k) ?? {
+      subject,
+      provider,
+      model,
+      hourStart,
+      requestCount: 0,
+      inputTokens: 0,
+      outputTokens: 0,
+      costMicros: 0,
+    };
     h.requestCount += 1;
     h.inputTokens += u.inputTokens;
     h.outputTokens += u.outputTokens;
@@ -282,14 +367,20 @@ export class MemoryMeteringStore implements MeteringStore {
       r.costUsedMicros += req.costMicros;
     }
     this.addHourly(e.subject, e.provider, e.model, e.reservedAt, req);
-    Object.assign(e, { status: "settled", inputTokens: req.inputTokens, outputTokens: req.outputTokens, costMicros: req.costMicros });
+    Object.assign(e, {
+      status: "settled",
+      inputTokens: req.inputTokens,
+      outputTokens: req.outputTokens,
+      costMicros: req.costMicros,
+    });
     return { status: "settled", eventId: e.id };
   }
 
   async release(subject: SubjectKey, key: string): Promise<StoreReleaseResult> {
     const e = this.events.get(`${subject}|${key}`);
     if (!e) return { status: "not_found" };
-    if (e.status !== "reserved") return { status: "unchanged", eventId: e.id, eventStatus: e.status };
+    if (e.status !== "reserved")
+      return { status: "unchanged", eventId: e.id, eventStatus: e.status };
     this.unreserve(e);
     e.status = "released";
     return { status: "released", eventId: e.id };
@@ -297,7 +388,10 @@ export class MemoryMeteringStore implements MeteringStore {
 
   async expire(now: Date, limit: number): Promise<number> {
     const due = [...this.events.values()]
-      .filter((e) => e.status === "reserved" && e.expiresAt !== null && e.expiresAt <= now)
+      .filter(
+        (e) =>
+          e.status === "reserved" && e.expiresAt !== null && e.expiresAt <= now,
+      )
       .slice(0, limit);
     for (const e of due) {
       this.unreserve(e);
@@ -308,12 +402,14 @@ export class MemoryMeteringStore implements MeteringStore {
 
   async record(req: StoreRecordRequest): Promise<StoreRecordResult> {
     const w = req.windows;
-    if (this.events.has(`${w.subject}|${req.key}`)) return { status: "duplicate" };
+    if (this.events.has(`${w.subject}|${req.key}`))
+      return { status: "duplicate" };
     const rows = this.subjectRows(w.subject);
     for (const r of rows) if (r.resetAt <= req.now) rollRow(r, w, w.timezone);
     const applicable = rows.filter((r) => applies(r, req.provider, req.model));
     for (const r of applicable) {
-      if (!(r.windowStart <= req.occurredAt && req.occurredAt < r.resetAt)) continue;
+      if (!(r.windowStart <= req.occurredAt && req.occurredAt < r.resetAt))
+        continue;
       r.requestsUsed += 1;
       r.tokensUsed += req.inputTokens + req.outputTokens;
       r.costUsedMicros += req.costMicros;
@@ -344,10 +440,20 @@ export class MemoryMeteringStore implements MeteringStore {
   }
 
   async dueTimezones(now: Date): Promise<string[]> {
-    return [...new Set([...this.rows.values()].filter((r) => r.resetAt <= now).map((r) => r.timezone))];
+    return [
+      ...new Set(
+        [...this.rows.values()]
+          .filter((r) => r.resetAt <= now)
+          .map((r) => r.timezone),
+      ),
+    ];
   }
 
-  async rollZone(timezone: string, w: Pick<SubjectWindows, "daily" | "monthly">, now: Date): Promise<number> {
+  async rollZone(
+    timezone: string,
+    w: Pick<SubjectWindows, "daily" | "monthly">,
+    now: Date,
+  ): Promise<number> {
     let n = 0;
     for (const r of this.rows.values()) {
       if (r.timezone === timezone && r.resetAt <= now) {
@@ -365,11 +471,19 @@ export class MemoryMeteringStore implements MeteringStore {
   ): Promise<void> {
     const row = this.upsertRow(w, spec);
     row.override = override
-      ? { requests: spec.requests, tokens: spec.tokens, costMicros: spec.costMicros, expiresAt: override.expiresAt }
+      ? {
+          requests: spec.requests,
+          tokens: spec.tokens,
+          costMicros: spec.costMicros,
+          expiresAt: override.expiresAt,
+        }
       : null;
   }
 
-  async resetUsage(subject: SubjectKey, window: WindowType | undefined): Promise<number> {
+  async resetUsage(
+    subject: SubjectKey,
+    window: WindowType | undefined,
+  ): Promise<number> {
     let n = 0;
     for (const r of this.subjectRows(subject)) {
       if (window && r.window !== window) continue;
@@ -379,7 +493,10 @@ export class MemoryMeteringStore implements MeteringStore {
     return n;
   }
 
-  async getEvent(subject: SubjectKey, key: string): Promise<UsageEventView | null> {
+  async getEvent(
+    subject: SubjectKey,
+    key: string,
+  ): Promise<UsageEventView | null> {
     const e = this.events.get(`${subject}|${key}`);
     if (!e) return null;
     return { ...e, key: e.key };

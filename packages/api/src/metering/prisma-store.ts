@@ -1,6 +1,6 @@
 import type { Db } from "@wavelength/db";
 import type { WindowType } from "@wavelength/shared";
-import type { MeteringStore } from "./store.ts";
+import type { MeteringStore, SyncMode } from "./store.ts";
 import type { SubjectKey } from "./subject.ts";
 import type {
   LimitRowSpec,
@@ -17,7 +17,10 @@ import type {
 } from "./types.ts";
 
 /** A row as wl_row_json() renders it (times as epoch milliseconds). */
-interface RowJson extends Omit<QuotaRowState, "windowStart" | "resetAt" | "overrideExpiresAt"> {
+interface RowJson extends Omit<
+  QuotaRowState,
+  "windowStart" | "resetAt" | "overrideExpiresAt"
+> {
   windowStart: number;
   resetAt: number;
   overrideExpiresAt: number | null;
@@ -28,7 +31,8 @@ function toRow(r: RowJson): QuotaRowState {
     ...r,
     windowStart: new Date(r.windowStart),
     resetAt: new Date(r.resetAt),
-    overrideExpiresAt: r.overrideExpiresAt === null ? null : new Date(r.overrideExpiresAt),
+    overrideExpiresAt:
+      r.overrideExpiresAt === null ? null : new Date(r.overrideExpiresAt),
   };
 }
 
@@ -41,7 +45,8 @@ const windowArrays = (windows: readonly SubjectWindows[]) => [
   windows.map((w) => w.monthly.resetsAt.toISOString()),
 ];
 
-const WINDOW_PARAMS = "$1::text[], $2::text[], $3::timestamptz[], $4::timestamptz[], $5::timestamptz[], $6::timestamptz[]";
+const WINDOW_PARAMS =
+  "$1::text[], $2::text[], $3::timestamptz[], $4::timestamptz[], $5::timestamptz[], $6::timestamptz[]";
 
 /**
  * The product's store: the hot paths are single calls of the PL/pgSQL
@@ -56,8 +61,21 @@ export class PrismaMeteringStore implements MeteringStore {
     return rows[0]!.r;
   }
 
-  async syncLimits(windows: SubjectWindows, specs: readonly LimitRowSpec[], now: Date): Promise<void> {
+  async syncLimits(
+    windows: SubjectWindows,
+    specs: readonly LimitRowSpec[],
+    now: Date,
+    mode: SyncMode = "sync",
+  ): Promise<void> {
     const payload = JSON.stringify(specs);
+    // Rows are written in one fixed order (their natural key) so that concurrent
+    // initializations of one subject wait for each other instead of deadlocking.
+    const onConflict =
+      mode === "missing"
+        ? "DO NOTHING"
+        : `DO UPDATE SET
+         request_limit = EXCLUDED.request_limit, token_limit = EXCLUDED.token_limit,
+         cost_limit_micros = EXCLUDED.cost_limit_micros, updated_at = EXCLUDED.updated_at`;
     const insert = this.db.$executeRawUnsafe(
       `INSERT INTO user_quota_limits (id, subject, window_type, scope, provider, model, timezone,
          request_limit, token_limit, cost_limit_micros, window_start, reset_at, updated_at)
@@ -68,10 +86,8 @@ export class PrismaMeteringStore implements MeteringStore {
          $7::timestamptz AT TIME ZONE 'UTC'
        FROM jsonb_to_recordset($8::jsonb) AS s("window" text, scope text, provider text, model text,
          requests integer, tokens bigint, "costMicros" bigint)
-       ORDER BY 1
-       ON CONFLICT (subject, window_type, scope, provider, model) DO UPDATE SET
-         request_limit = EXCLUDED.request_limit, token_limit = EXCLUDED.token_limit,
-         cost_limit_micros = EXCLUDED.cost_limit_micros, updated_at = EXCLUDED.updated_at`,
+       ORDER BY s."window", s.scope, s.provider, s.model
+       ON CONFLICT (subject, window_type, scope, provider, model) ${onConflict}`,
       windows.subject,
       windows.timezone,
       windows.daily.start.toISOString(),
@@ -80,6 +96,14 @@ export class PrismaMeteringStore implements MeteringStore {
       windows.monthly.resetsAt.toISOString(),
       now.toISOString(),
       payload,
+    );
+    if (mode === "missing") {
+      await insert;
+      return;
+    }
+    const lock = this.db.$executeRawUnsafe(
+      `SELECT 1 FROM user_quota_limits WHERE subject = $1 ORDER BY id FOR UPDATE`,
+      windows.subject,
     );
     const orphan = this.db.$executeRawUnsafe(
       `UPDATE user_quota_limits q SET request_limit = NULL, token_limit = NULL, cost_limit_micros = NULL
@@ -90,12 +114,17 @@ export class PrismaMeteringStore implements MeteringStore {
       windows.subject,
       payload,
     );
-    await this.db.$transaction([insert, orphan]);
+    await this.db.$transaction([lock, insert, orphan]);
   }
 
   async admit(req: StoreAdmitRequest): Promise<StoreAdmitResult> {
     type Raw =
-      | { status: "denied" | "checked" | "admitted"; rows: RowJson[]; denials?: StoreAdmitResult[]; eventId?: string }
+      | {
+          status: "denied" | "checked" | "admitted";
+          rows: RowJson[];
+          denials?: StoreAdmitResult[];
+          eventId?: string;
+        }
       | Exclude<StoreAdmitResult, { rows: unknown }>;
     const r = await this.one<Raw>(
       `SELECT wl_admit(${WINDOW_PARAMS}, $7, $8, $9, $10::bigint, $11::bigint, $12::timestamptz, $13::bigint, $14) AS r`,
@@ -109,7 +138,8 @@ export class PrismaMeteringStore implements MeteringStore {
       req.ttlMs,
       req.dryRun,
     );
-    if ("rows" in r) return { ...r, rows: r.rows.map(toRow) } as StoreAdmitResult;
+    if ("rows" in r)
+      return { ...r, rows: r.rows.map(toRow) } as StoreAdmitResult;
     return r;
   }
 
@@ -128,12 +158,25 @@ export class PrismaMeteringStore implements MeteringStore {
     );
   }
 
-  release(subject: SubjectKey, key: string, now: Date): Promise<StoreReleaseResult> {
-    return this.one(`SELECT wl_release($1, $2, $3::timestamptz) AS r`, subject, key, now.toISOString());
+  release(
+    subject: SubjectKey,
+    key: string,
+    now: Date,
+  ): Promise<StoreReleaseResult> {
+    return this.one(
+      `SELECT wl_release($1, $2, $3::timestamptz) AS r`,
+      subject,
+      key,
+      now.toISOString(),
+    );
   }
 
   expire(now: Date, limit: number): Promise<number> {
-    return this.one(`SELECT wl_expire($1::timestamptz, $2::int) AS r`, now.toISOString(), limit);
+    return this.one(
+      `SELECT wl_expire($1::timestamptz, $2::int) AS r`,
+      now.toISOString(),
+      limit,
+    );
   }
 
   record(req: StoreRecordRequest): Promise<StoreRecordResult> {
@@ -179,7 +222,11 @@ export class PrismaMeteringStore implements MeteringStore {
     return rows.map((r) => r.tz);
   }
 
-  rollZone(timezone: string, w: Omit<SubjectWindows, "subject" | "timezone">, now: Date): Promise<number> {
+  rollZone(
+    timezone: string,
+    w: Omit<SubjectWindows, "subject" | "timezone">,
+    now: Date,
+  ): Promise<number> {
     // Locks in id order like every admission, so the sweep cannot deadlock with one.
     return this.db.$executeRawUnsafe(
       `WITH due AS (
@@ -231,13 +278,23 @@ export class PrismaMeteringStore implements MeteringStore {
       override ? spec.tokens : null,
       override ? spec.costMicros : null,
       override?.expiresAt ? override.expiresAt.toISOString() : null,
-      (spec.window === "daily" ? windows.daily : windows.monthly).start.toISOString(),
-      (spec.window === "daily" ? windows.daily : windows.monthly).resetsAt.toISOString(),
+      (spec.window === "daily"
+        ? windows.daily
+        : windows.monthly
+      ).start.toISOString(),
+      (spec.window === "daily"
+        ? windows.daily
+        : windows.monthly
+      ).resetsAt.toISOString(),
       now.toISOString(),
     );
   }
 
-  resetUsage(subject: SubjectKey, window: WindowType | undefined, now: Date): Promise<number> {
+  resetUsage(
+    subject: SubjectKey,
+    window: WindowType | undefined,
+    now: Date,
+  ): Promise<number> {
     return this.db.$executeRawUnsafe(
       `UPDATE user_quota_limits SET requests_used = 0, tokens_used = 0, cost_used_micros = 0,
          updated_at = $3::timestamptz AT TIME ZONE 'UTC'
@@ -248,7 +305,10 @@ export class PrismaMeteringStore implements MeteringStore {
     );
   }
 
-  async getEvent(subject: SubjectKey, key: string): Promise<UsageEventView | null> {
+  async getEvent(
+    subject: SubjectKey,
+    key: string,
+  ): Promise<UsageEventView | null> {
     const e = await this.db.usageEvent.findUnique({
       where: { subject_idempotencyKey: { subject, idempotencyKey: key } },
     });

@@ -1,15 +1,37 @@
-import { DIMENSIONS, percentUsed, remainingOf, type QuotaDenial, type QuotaDimensionStatus } from "@wavelength/shared";
+import {
+  DIMENSIONS,
+  percentUsed,
+  remainingOf,
+  type QuotaDenial,
+  type QuotaDimensionStatus,
+} from "@wavelength/shared";
 import type { QuotaRowState, StoreDenial, SubjectWindows } from "./types.ts";
 
-const LIMIT = { requests: "requestLimit", tokens: "tokenLimit", costMicros: "costLimitMicros" } as const;
-const USED = { requests: "requestsUsed", tokens: "tokensUsed", costMicros: "costUsedMicros" } as const;
-const RESERVED = { requests: "requestsReserved", tokens: "tokensReserved", costMicros: "costReservedMicros" } as const;
+const LIMIT = {
+  requests: "requestLimit",
+  tokens: "tokenLimit",
+  costMicros: "costLimitMicros",
+} as const;
+const USED = {
+  requests: "requestsUsed",
+  tokens: "tokensUsed",
+  costMicros: "costUsedMicros",
+} as const;
+const RESERVED = {
+  requests: "requestsReserved",
+  tokens: "tokensReserved",
+  costMicros: "costReservedMicros",
+} as const;
 
 /**
  * How a row reads at `now` without writing: a window that has ended shows as
  * the fresh window the next access will roll it into (the lazy reset).
  */
-export function asOf(row: QuotaRowState, now: Date, windows: SubjectWindows): QuotaRowState {
+export function asOf(
+  row: QuotaRowState,
+  now: Date,
+  windows: SubjectWindows,
+): QuotaRowState {
   if (row.resetAt > now) return row;
   const b = row.window === "daily" ? windows.daily : windows.monthly;
   return {
@@ -26,7 +48,9 @@ export function asOf(row: QuotaRowState, now: Date, windows: SubjectWindows): Qu
 }
 
 /** One status per limited dimension of each row; `used` includes reservations in flight. */
-export function rowStatuses(rows: readonly QuotaRowState[]): QuotaDimensionStatus[] {
+export function rowStatuses(
+  rows: readonly QuotaRowState[],
+): QuotaDimensionStatus[] {
   const out: QuotaDimensionStatus[] = [];
   for (const row of rows) {
     for (const d of DIMENSIONS) {
@@ -54,7 +78,10 @@ export function rowStatuses(rows: readonly QuotaRowState[]): QuotaDimensionStatu
   return out;
 }
 
-export function toDenials(denials: readonly StoreDenial[], rows: readonly QuotaRowState[]): QuotaDenial[] {
+export function toDenials(
+  denials: readonly StoreDenial[],
+  rows: readonly QuotaRowState[],
+): QuotaDenial[] {
   const byId = new Map(rows.map((r) => [r.id, r]));
   return denials.map((d) => {
     const row = byId.get(d.rowId)!;

@@ -1,8 +1,16 @@
-import { tierLimits, windowBounds, type LimitSpec, type TierName } from "@wavelength/shared";
+import {
+  tierLimits,
+  windowBounds,
+  type LimitSpec,
+  type TierName,
+} from "@wavelength/shared";
 import type { SubjectRef } from "./subject.ts";
 import type { LimitRowSpec, SubjectWindows } from "./types.ts";
 
-export function windowsFor(subject: Pick<SubjectRef, "key" | "timeZone">, now: Date): SubjectWindows {
+export function windowsFor(
+  subject: Pick<SubjectRef, "key" | "timeZone">,
+  now: Date,
+): SubjectWindows {
   return {
     subject: subject.key,
     timezone: subject.timeZone,

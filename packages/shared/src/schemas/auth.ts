@@ -1,0 +1,30 @@
+// Inputs of the auth router. Password rules follow NIST 800-63B: length, not composition.
+
+import { z } from "zod";
+
+export const emailSchema = z
+  .string()
+  .trim()
+  .toLowerCase()
+  .max(254)
+  .pipe(z.email());
+
+export const passwordSchema = z
+  .string()
+  .min(8, { message: "Use at least 8 characters" })
+  // A bound keeps a megabyte "password" from tying up the hasher.
+  .max(128, { message: "Use at most 128 characters" });
+
+export const signUpInput = z.strictObject({
+  email: emailSchema,
+  password: passwordSchema,
+  name: z.string().trim().min(1).max(80).optional(),
+});
+export type SignUpInput = z.infer<typeof signUpInput>;
+
+// Sign-in checks only presence: length rules changed over time must not lock out old accounts.
+export const signInInput = z.strictObject({
+  email: emailSchema,
+  password: z.string().min(1).max(1024),
+});
+export type SignInInput = z.infer<typeof signInInput>;
