@@ -9,7 +9,5 @@ export default defineConfig({
     env: { TZ: "Europe/Berlin" },
     testTimeout: 60_000,
     hookTimeout: 120_000,
-    pool: "forks",
-    maxWorkers: 2,
   },
 });
