@@ -3,6 +3,7 @@ import {
   IP_DAILY_REQUEST_CAP,
   type QuotaDenial,
   type QuotaDimensionStatus,
+  type TierName,
   type WindowType,
 } from "@wavelength/shared";
 import { systemClock, type Clock } from "./clock.ts";
@@ -25,27 +26,19 @@ export interface UsageQueue {
   enqueue(job: QueuedUsage): Promise<void>;
 }
 
-export type QueuedUsage =
-  | {
-      kind: "settle";
-      subject: SubjectKey;
-      key: string;
-      usage: ActualUsage;
-      provider: string;
-      model: string;
-      timeZone: string;
-      occurredAt: Date;
-    }
-  | {
-      kind: "record";
-      subject: SubjectKey;
-      key: string;
-      usage: ActualUsage;
-      provider: string;
-      model: string;
-      timeZone: string;
-      occurredAt: Date;
-    };
+/** Usage the store could not take in-line, as the outbox keeps it (JSON-safe but for the Date). */
+export interface QueuedUsage {
+  /** settle: an admitted request's usage; record: usage reported after the fact. */
+  kind: "settle" | "record";
+  subject: SubjectKey;
+  tier: TierName;
+  timeZone: string;
+  key: string;
+  provider: string;
+  model: string;
+  occurredAt: Date;
+  usage: ActualUsage;
+}
 
 export interface EngineOptions {
   store: MeteringStore;
@@ -345,22 +338,14 @@ export class QuotaEngine {
         ...usage,
       });
       if (r.status !== "not_found") return r.status;
-      const rec = await this.store.record({
-        windows: windowsFor(subject, now),
-        key,
-        provider: request.provider,
-        model: request.model,
-        occurredAt: request.occurredAt ?? now,
-        now,
-        ...usage,
-      });
-      return rec.status === "recorded" ? "recorded" : "duplicate";
+      return await this.record(subject, key, usage, { ...request, occurredAt: request.occurredAt ?? now });
     } catch (error) {
       if (error instanceof AppError) throw error;
       this.metrics.storeErrors++;
       await this.enqueue({
         kind: "settle",
         subject: subject.key,
+        tier: subject.tier,
         key,
         usage,
         provider: request.provider,
@@ -390,6 +375,27 @@ export class QuotaEngine {
       ...usage,
     });
     return r.status;
+  }
+
+  /** Applies one queued usage item straight to the store; throws if it cannot (the outbox retries). */
+  async applyQueued(job: QueuedUsage): Promise<SettleOutcome> {
+    const subject: SubjectRef = { key: job.subject, tier: job.tier, timeZone: job.timeZone };
+    const now = this.clock.now();
+    if (job.kind === "settle") {
+      const r = await this.store.settle({ subject: job.subject, key: job.key, now, ...job.usage });
+      if (r.status !== "not_found") return r.status;
+    }
+    if ((await this.store.readRows(subject.key, now)).length === 0) await this.initMissing(subject);
+    const rec = await this.store.record({
+      windows: windowsFor(subject, now),
+      key: job.key,
+      provider: job.provider,
+      model: job.model,
+      occurredAt: job.occurredAt,
+      now,
+      ...job.usage,
+    });
+    return rec.status === "recorded" ? "recorded" : "duplicate";
   }
 
   private async enqueue(job: QueuedUsage): Promise<void> {
@@ -428,13 +434,16 @@ export class QuotaEngine {
     return n;
   }
 
-  /** Rows as they read now (lazy reset applied to the view), for status and analytics. */
+  /**
+   * Rows as they read now (lazy reset applied to the view), for status and
+   * analytics. A subject never seen yet reads as its tier's limits, unused.
+   */
   async rows(subject: SubjectRef): Promise<QuotaRowState[]> {
     const now = this.clock.now();
     const w = windowsFor(subject, now);
-    return (await this.store.readRows(subject.key, now)).map((r) =>
-      asOf(r, now, w),
-    );
+    const stored = await this.store.readRows(subject.key, now);
+    if (stored.length > 0) return stored.map((r) => asOf(r, now, w));
+    return initialLimits(subject).map((spec) => virtualRow(subject, spec, w));
   }
 
   async statuses(subject: SubjectRef): Promise<QuotaDimensionStatus[]> {
@@ -474,6 +483,32 @@ export class QuotaEngine {
   resetUsage(subject: SubjectRef, window?: WindowType): Promise<number> {
     return this.store.resetUsage(subject.key, window, this.clock.now());
   }
+}
+
+function virtualRow(subject: SubjectRef, spec: LimitRowSpec, w: ReturnType<typeof windowsFor>): QuotaRowState {
+  const b = spec.window === "daily" ? w.daily : w.monthly;
+  return {
+    id: `virtual:${spec.window}:${spec.scope}:${spec.provider}:${spec.model}`,
+    subject: subject.key,
+    window: spec.window,
+    scope: spec.scope,
+    provider: spec.provider,
+    model: spec.model,
+    timezone: subject.timeZone,
+    requestLimit: spec.requests,
+    tokenLimit: spec.tokens,
+    costLimitMicros: spec.costMicros,
+    overridden: false,
+    overrideExpiresAt: null,
+    requestsUsed: 0,
+    tokensUsed: 0,
+    costUsedMicros: 0,
+    requestsReserved: 0,
+    tokensReserved: 0,
+    costReservedMicros: 0,
+    windowStart: b.start,
+    resetAt: b.resetsAt,
+  };
 }
 
 function assertAmount(field: string, value: number): void {

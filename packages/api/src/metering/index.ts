@@ -8,3 +8,5 @@ export * from "./store.ts";
 export * from "./subject.ts";
 export * from "./types.ts";
 export * from "./windows.ts";
+export * from "./outbox.ts";
+export * from "./worker.ts";

@@ -28,6 +28,30 @@ export const usageCheckInput = z.strictObject({
 });
 export type UsageCheckInput = z.infer<typeof usageCheckInput>;
 
+/** usage.reserve: admission for a client that calls the provider itself. */
+export const usageReserveInput = z.strictObject({
+  provider: providerSchema,
+  model: modelSchema,
+  estimatedTokens: tokenCountSchema,
+  estimatedCostMicros: costMicrosSchema,
+  idempotencyKey: idempotencyKeySchema,
+});
+export type UsageReserveInput = z.infer<typeof usageReserveInput>;
+
+/** usage.release: give back a reservation that produced no usage. */
+export const usageReleaseInput = z.strictObject({ idempotencyKey: idempotencyKeySchema });
+export type UsageReleaseInput = z.infer<typeof usageReleaseInput>;
+
+export interface UsageReserveOutput {
+  idempotencyKey: string;
+  /** Null when admitted without the store (fail mode open). */
+  eventId: string | null;
+  /** The key had been reserved before: nothing new was reserved. */
+  duplicate: boolean;
+  failOpen: boolean;
+  quotas: QuotaDimensionStatus[];
+}
+
 /** usage.status takes nothing; `{}` is accepted too, since some clients always send an object. */
 export const usageStatusInput = z.strictObject({}).optional();
 export type UsageStatusInput = z.infer<typeof usageStatusInput>;
@@ -132,6 +156,8 @@ export interface UsageSyncOutput {
   accepted: number;
   /** Keys already applied earlier: a retry, not an error. */
   duplicates: number;
+  /** Not applied yet because the store was unavailable; the outbox applies them (see syncStatus). */
+  queued: number;
   rejected: { idempotencyKey: string; reason: string }[];
 }
 

@@ -1,0 +1,19 @@
+import type { TierName } from "@wavelength/shared";
+import type { SubjectRef } from "./metering/index.ts";
+
+/** Who is calling. Sessions (accounts) resolve to `user`; everyone else is an anonymous visitor. */
+export type Identity =
+  | { kind: "user"; userId: string; email: string; tier: Exclude<TierName, "anonymous">; role: "user" | "admin"; timeZone: string }
+  | { kind: "anonymous"; anonymousId: string; ipHash: string | null; timeZone: string };
+
+export function subjectOf(identity: Identity): SubjectRef {
+  return identity.kind === "user"
+    ? { key: `user:${identity.userId}`, tier: identity.tier, timeZone: identity.timeZone }
+    : { key: `anon:${identity.anonymousId}`, tier: "anonymous", timeZone: identity.timeZone };
+}
+
+/** Subjects that must also have room: an anonymous visitor's address cap. */
+export function coSubjectsOf(identity: Identity): SubjectRef[] {
+  if (identity.kind !== "anonymous" || identity.ipHash === null) return [];
+  return [{ key: `ip:${identity.ipHash}`, tier: "anonymous", timeZone: "UTC" }];
+}

@@ -1,0 +1,50 @@
+import type { Db } from "@wavelength/db";
+import {
+  MeteringWorker,
+  PrismaMeteringStore,
+  QuotaEngine,
+  SyncOutbox,
+  silentLogger,
+  systemClock,
+  type Clock,
+  type FailMode,
+  type Logger,
+  type MeteringStore,
+  type WorkerOptions,
+} from "./metering/index.ts";
+
+/** Everything a request needs, built once per process and injected through the context. */
+export interface Services {
+  db: Db;
+  engine: QuotaEngine;
+  outbox: SyncOutbox;
+  worker: MeteringWorker;
+  clock: Clock;
+  logger: Logger;
+}
+
+export interface ServiceOptions {
+  clock?: Clock;
+  logger?: Logger;
+  failMode?: FailMode;
+  reservationTtlMs?: number;
+  worker?: WorkerOptions;
+  /** Defaults to the Prisma store over `db`; tests may wrap it (fault injection). */
+  store?: MeteringStore;
+}
+
+export function createServices(db: Db, options: ServiceOptions = {}): Services {
+  const clock = options.clock ?? systemClock;
+  const logger = options.logger ?? silentLogger;
+  const outbox = new SyncOutbox(db, clock, logger);
+  const engine = new QuotaEngine({
+    store: options.store ?? new PrismaMeteringStore(db),
+    clock,
+    logger,
+    failMode: options.failMode,
+    reservationTtlMs: options.reservationTtlMs,
+    queue: outbox,
+  });
+  const worker = new MeteringWorker(engine, outbox, clock, logger, options.worker);
+  return { db, engine, outbox, worker, clock, logger };
+}

@@ -1,0 +1,79 @@
+import { initTRPC, TRPCError } from "@trpc/server";
+import superjson from "superjson";
+import { ZodError } from "zod";
+import { AppError, isAppError } from "@wavelength/shared";
+import type { Context } from "./context.ts";
+import { appErrorOf, toTRPCError } from "./error-mapping.ts";
+
+const t = initTRPC.context<Context>().create({
+  transformer: superjson,
+  // Stacks never leave the server, in any environment.
+  isDev: false,
+  errorFormatter({ shape, error, ctx }) {
+    const app = appErrorOf(error);
+    const zod = error.cause instanceof ZodError ? error.cause : null;
+    const internal = error.code === "INTERNAL_SERVER_ERROR";
+    return {
+      ...shape,
+      message: internal ? `Internal server error (request ${ctx?.requestId ?? "unknown"})` : shape.message,
+      data: {
+        code: shape.data.code,
+        httpStatus: shape.data.httpStatus,
+        path: shape.data.path,
+        requestId: ctx?.requestId ?? null,
+        appError: app ? { code: app.code, message: app.message } : zod ? { code: "VALIDATION_FAILED", message: "Invalid input" } : null,
+        quota: app?.details?.quota ?? null,
+        fieldErrors: zod ? fieldErrors(zod) : null,
+      },
+    };
+  },
+});
+
+/** "records.0.inputTokens: Too small…" per failing field, for clients and humans alike. */
+function fieldErrors(error: ZodError): Record<string, string[]> {
+  const out: Record<string, string[]> = {};
+  for (const issue of error.issues) {
+    const key = issue.path.length > 0 ? issue.path.join(".") : "(input)";
+    (out[key] ??= []).push(issue.message);
+  }
+  return out;
+}
+
+/**
+ * Turns AppErrors thrown anywhere below into the tRPC code of the shared
+ * table, and logs real server bugs with the request id (never the input).
+ */
+const errorBoundary = t.middleware(async ({ ctx, next, path }) => {
+  const result = await next();
+  if (result.ok) return result;
+  const cause: unknown = result.error.cause;
+  if (isAppError(cause) && !(result.error.code === cause.trpcCode)) {
+    return { ...result, error: toTRPCError(cause) };
+  }
+  if (result.error.code === "INTERNAL_SERVER_ERROR" && !isAppError(cause)) {
+    ctx.services.logger.error({ requestId: ctx.requestId, path, err: describe(cause ?? result.error) }, "procedure failed");
+  }
+  return result;
+});
+
+function describe(e: unknown): string {
+  return e instanceof Error ? `${e.name}: ${e.message}` : String(e);
+}
+
+export const router = t.router;
+export const createCallerFactory = t.createCallerFactory;
+export const publicProcedure = t.procedure.use(errorBoundary);
+
+/** Signed-in users only; narrows the identity so procedures need no checks. */
+export const protectedProcedure = publicProcedure.use(({ ctx, next }) => {
+  if (ctx.identity.kind !== "user") throw new AppError("UNAUTHENTICATED", "Sign in to do this.");
+  return next({ ctx: { ...ctx, identity: ctx.identity } });
+});
+
+/** Operators: an admin account or the ADMIN_TOKEN bearer. */
+export const adminProcedure = publicProcedure.use(({ ctx, next }) => {
+  if (!ctx.isAdmin) throw new AppError("FORBIDDEN", "Operators only.");
+  return next();
+});
+
+export { TRPCError };
