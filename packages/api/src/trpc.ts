@@ -15,7 +15,13 @@ const t = initTRPC.context<Context>().create({
     const internal = error.code === "INTERNAL_SERVER_ERROR";
     return {
       ...shape,
-      message: internal ? `Internal server error (request ${ctx?.requestId ?? "unknown"})` : shape.message,
+      message: internal
+        ? `Internal server error (request ${ctx?.requestId ?? "unknown"})`
+        : zod
+          ? Object.entries(fieldErrors(zod))
+              .map(([field, messages]) => `${field}: ${messages.join("; ")}`)
+              .join("\n")
+          : shape.message,
       data: {
         code: shape.data.code,
         httpStatus: shape.data.httpStatus,

@@ -1,0 +1,29 @@
+import { randomUUID } from "node:crypto";
+import type { FastifyReply, FastifyRequest } from "fastify";
+
+export const ANON_COOKIE = "wl_anon";
+const ONE_YEAR_S = 365 * 86_400;
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
+
+/**
+ * The anonymous visitor's id, from a signed HttpOnly cookie; a missing,
+ * tampered or malformed cookie gets a fresh id (the address cap keeps fresh
+ * ids from renewing the allowance).
+ */
+export function anonymousId(req: FastifyRequest, reply: FastifyReply, secure: boolean): string {
+  const raw = req.cookies[ANON_COOKIE];
+  if (raw) {
+    const unsigned = req.unsignCookie(raw);
+    if (unsigned.valid && unsigned.value && UUID.test(unsigned.value)) return unsigned.value;
+  }
+  const id = randomUUID();
+  reply.setCookie(ANON_COOKIE, id, {
+    signed: true,
+    httpOnly: true,
+    sameSite: "lax",
+    secure,
+    path: "/",
+    maxAge: ONE_YEAR_S,
+  });
+  return id;
+}

@@ -1,0 +1,36 @@
+import path from "node:path";
+import { fileURLToPath } from "node:url";
+import pino from "pino";
+import { createDb } from "@wavelength/db";
+import { createServices } from "@wavelength/api";
+import { buildApp } from "./app.ts";
+import { loadEnv } from "./env.ts";
+
+const env = loadEnv();
+const logger = pino({ level: env.LOG_LEVEL });
+const here = path.dirname(fileURLToPath(import.meta.url));
+const webDist = env.WEB_DIST ?? path.resolve(here, "../../web/dist");
+
+const database = await createDb(env.DATABASE_URL);
+const services = createServices(database.prisma, { failMode: env.QUOTA_FAIL_MODE, logger });
+const app = await buildApp({ env, services, webDist });
+
+let closing = false;
+async function shutdown(signal: string) {
+  if (closing) return;
+  closing = true;
+  app.log.info({ signal }, "shutting down");
+  // Stop taking requests, let in-flight ones finish, then stop background work and the database.
+  const force = setTimeout(() => process.exit(1), 15_000);
+  force.unref();
+  await app.close().catch(() => {});
+  await services.worker.stop();
+  await database.close().catch(() => {});
+  process.exit(0);
+}
+process.once("SIGTERM", () => void shutdown("SIGTERM"));
+process.once("SIGINT", () => void shutdown("SIGINT"));
+
+await app.listen({ port: env.PORT, host: env.HOST });
+services.worker.start();
+app.log.info({ database: database.kind, failMode: env.QUOTA_FAIL_MODE }, "Wavelength is ready");
