@@ -6,6 +6,6 @@ export default defineConfig({
   test: {
     pool: "forks",
     maxWorkers: 2,
-    projects: ["packages/shared", "packages/api"],
+    projects: ["packages/shared", "packages/api", "apps/server"],
   },
 });

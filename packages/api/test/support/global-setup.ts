@@ -1,5 +1,5 @@
 import { createHash } from "node:crypto";
-import { existsSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { existsSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import pg from "pg";
 import type { TestProject } from "vitest/node";
@@ -23,11 +23,17 @@ function migrationsHash(): string {
 
 async function pgliteTemplate(hash: string): Promise<string> {
   const dir = path.join(REPO_ROOT, ".data/test-templates", `pglite-${hash}`);
-  const done = path.join(dir, ".migrated");
-  if (existsSync(done)) return dir;
-  rmSync(dir, { recursive: true, force: true });
-  await migrateDeploy(`pglite://${dir}`);
-  writeFileSync(done, new Date().toISOString());
+  if (existsSync(path.join(dir, ".migrated"))) return dir;
+  // Built aside and renamed into place, so two projects setting up at once cannot clash.
+  const building = `${dir}.building-${process.pid}-${Date.now()}`;
+  await migrateDeploy(`pglite://${building}`);
+  writeFileSync(path.join(building, ".migrated"), new Date().toISOString());
+  try {
+    renameSync(building, dir);
+  } catch {
+    // Another project finished first: use its copy.
+    rmSync(building, { recursive: true, force: true });
+  }
   return dir;
 }
 
@@ -43,7 +49,12 @@ async function postgresTemplate(url: string, hash: string): Promise<string> {
       const u = new URL(url);
       u.pathname = `/${building}`;
       await migrateDeploy(u.toString());
-      await admin.query(`ALTER DATABASE "${building}" RENAME TO "${name}"`);
+      try {
+        await admin.query(`ALTER DATABASE "${building}" RENAME TO "${name}"`);
+      } catch {
+        // Another project built it meanwhile.
+        await admin.query(`DROP DATABASE IF EXISTS "${building}" WITH (FORCE)`);
+      }
     }
   } finally {
     await admin.end();
