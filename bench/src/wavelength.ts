@@ -29,7 +29,7 @@ const ref = (key: string): SubjectRef => ({ key: key as SubjectRef["key"], tier:
 export async function wavelength(url: string, maxConnections: number): Promise<Contender> {
   const db = await createDb(url, { maxConnections });
   // Closed: a store error must surface as an error, not as a silent fail-open admission.
-  const engine = new QuotaEngine({ store: new PrismaMeteringStore(db.prisma), failMode: "closed" });
+  const engine = new QuotaEngine({ store: new PrismaMeteringStore(db.prisma, db.sql), failMode: "closed" });
 
   const admit: Admit = async (subject, seq) => {
     const d = await engine.admit({

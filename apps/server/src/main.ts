@@ -12,7 +12,7 @@ const here = path.dirname(fileURLToPath(import.meta.url));
 const webDist = env.WEB_DIST ?? path.resolve(here, "../../web/dist");
 
 const database = await createDb(env.DATABASE_URL);
-const services = createServices(database.prisma, { failMode: env.QUOTA_FAIL_MODE, logger });
+const services = createServices(database.prisma, { failMode: env.QUOTA_FAIL_MODE, logger, sql: database.sql });
 const app = await buildApp({ env, services, webDist });
 
 let closing = false;

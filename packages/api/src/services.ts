@@ -1,4 +1,4 @@
-import type { Db } from "@wavelength/db";
+import type { Db, SqlClient } from "@wavelength/db";
 import {
   MeteringWorker,
   PrismaMeteringStore,
@@ -31,6 +31,8 @@ export interface ServiceOptions {
   worker?: WorkerOptions;
   /** Defaults to the Prisma store over `db`; tests may wrap it (fault injection). */
   store?: MeteringStore;
+  /** Plain SQL on the same database for the engine's hot paths (see @wavelength/db). */
+  sql?: SqlClient;
 }
 
 export function createServices(db: Db, options: ServiceOptions = {}): Services {
@@ -38,7 +40,7 @@ export function createServices(db: Db, options: ServiceOptions = {}): Services {
   const logger = options.logger ?? silentLogger;
   const outbox = new SyncOutbox(db, clock, logger);
   const engine = new QuotaEngine({
-    store: options.store ?? new PrismaMeteringStore(db),
+    store: options.store ?? new PrismaMeteringStore(db, options.sql),
     clock,
     logger,
     failMode: options.failMode,

@@ -6,9 +6,19 @@ import { PGliteAdapterFactory, openPGlite } from "./pglite-adapter.ts";
 
 export type Db = PrismaClient;
 
+/**
+ * Plain SQL on the same database, for the quota engine's hot paths: one
+ * round trip without the ORM's per-query work (measured: Prisma adds ≈0.4 ms
+ * of CPU per call, which on two cores is the difference at 16 clients).
+ */
+export interface SqlClient {
+  query<T>(text: string, params: readonly unknown[]): Promise<T[]>;
+}
+
 export interface Database {
   /** The generated Prisma client; routers and the metering store use this. */
   prisma: PrismaClient;
+  sql: SqlClient;
   kind: "pglite" | "postgres";
   /** Closes the client and, for PGlite, the embedded database (the data folder cannot be reopened otherwise). */
   close(): Promise<void>;
@@ -32,6 +42,7 @@ export async function createDb(url: string | undefined, options: CreateDbOptions
     const prisma = new PrismaClient({ adapter: new PrismaPg(pool) });
     return {
       prisma,
+      sql: { query: async <T>(text: string, params: readonly unknown[]) => (await pool.query(text, params as unknown[])).rows as T[] },
       kind: "postgres",
       async close() {
         await prisma.$disconnect();
@@ -43,6 +54,7 @@ export async function createDb(url: string | undefined, options: CreateDbOptions
   const prisma = new PrismaClient({ adapter: new PGliteAdapterFactory(client) });
   return {
     prisma,
+    sql: { query: async <T>(text: string, params: readonly unknown[]) => (await client.query<T>(text, params as unknown[])).rows },
     kind: "pglite",
     async close() {
       await prisma.$disconnect();

@@ -1,4 +1,4 @@
-export { createDb, type Database, type Db, type CreateDbOptions } from "./create-db.ts";
+export { createDb, type Database, type Db, type CreateDbOptions, type SqlClient } from "./create-db.ts";
 export { parseDatabaseUrl, DEFAULT_PGLITE_DIR, type DatabaseTarget } from "./database-url.ts";
 export { isUniqueViolation } from "./unique-violation.ts";
 export { Prisma } from "./generated/prisma/client.ts";

@@ -68,6 +68,7 @@ export type AdmitDecision =
       allowed: true;
       key: string;
       eventId: string | null;
+      /** Filled for checks; empty after an admission (read `statuses()` for the new standing). */
       quotas: QuotaDimensionStatus[];
       /** Admitted without the store (fail mode open); usage is queued at settle time. */
       failOpen: boolean;

@@ -306,7 +306,8 @@ export class MemoryMeteringStore implements MeteringStore {
       expiresAt: new Date(req.now.getTime() + req.ttlMs),
     };
     this.events.set(`${owner}|${req.key}`, event);
-    return { status: "admitted", eventId: event.id, rows: rows() };
+    // Like the SQL store: an admission reports no rows (read them if needed).
+    return { status: "admitted", eventId: event.id, rows: [] };
   }
 
   private rowsById(ids: readonly string[]): MemRow[] {

@@ -1,4 +1,4 @@
-import type { Db } from "@wavelength/db";
+import type { Db, SqlClient } from "@wavelength/db";
 import type { WindowType } from "@wavelength/shared";
 import type { MeteringStore, SyncMode } from "./store.ts";
 import type { SubjectKey } from "./subject.ts";
@@ -54,10 +54,19 @@ const WINDOW_PARAMS =
  * the rest is plain SQL. Works the same on PGlite and PostgreSQL.
  */
 export class PrismaMeteringStore implements MeteringStore {
-  constructor(private readonly db: Db) {}
+  /**
+   * `sql`, when given, carries the hot paths (admit, settle, release, record)
+   * as plain queries on the same database; Prisma carries the rest.
+   */
+  constructor(
+    private readonly db: Db,
+    private readonly sql?: SqlClient,
+  ) {}
 
-  private async one<T>(sql: string, ...params: unknown[]): Promise<T> {
-    const rows = await this.db.$queryRawUnsafe<{ r: T }[]>(sql, ...params);
+  private async one<T>(text: string, ...params: unknown[]): Promise<T> {
+    const rows = this.sql
+      ? await this.sql.query<{ r: T }>(text, params)
+      : await this.db.$queryRawUnsafe<{ r: T }[]>(text, ...params);
     return rows[0]!.r;
   }
 

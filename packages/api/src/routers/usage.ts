@@ -95,7 +95,8 @@ export const usageRouter = router({
       const first = d.denials[0]!;
       throw new AppError("QUOTA_EXCEEDED", describeDenial(first, subject.timeZone, ctx.services.clock.now()), { quota: d.denials });
     }
-    return { idempotencyKey: d.key, eventId: d.eventId, duplicate: d.duplicate, failOpen: d.failOpen, quotas: d.quotas };
+    const quotas = d.failOpen ? [] : await ctx.services.engine.statuses(subject);
+    return { idempotencyKey: d.key, eventId: d.eventId, duplicate: d.duplicate, failOpen: d.failOpen, quotas };
   }),
 
   /** Gives back a reservation whose request produced nothing (provider failure). */

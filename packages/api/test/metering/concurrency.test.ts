@@ -31,7 +31,7 @@ for (const name of DATABASE_ENGINES) {
     beforeAll(async () => {
       target = await freshDatabase(name);
       db = await target.open({ maxConnections: 20 });
-      engine = new QuotaEngine({ store: new PrismaMeteringStore(db.prisma), failMode: "closed" });
+      engine = new QuotaEngine({ store: new PrismaMeteringStore(db.prisma, db.sql), failMode: "closed" });
     });
     afterAll(async () => {
       await db.close();

@@ -94,6 +94,15 @@ export function engineSuite(label: string, open: () => Promise<StoreHandle>) {
       expect(await status(s, "daily", "requests")).toMatchObject({ used: 0 });
     });
 
+    it("reports the status of every applicable limit with a denial", async () => {
+      setup();
+      const s = subject("free");
+      const d = await admit(s, { estTokens: 100_001 });
+      expect(d.allowed).toBe(false);
+      const rows = new Set(d.quotas.map((q) => `${q.window}:${q.scope}`));
+      expect([...rows].sort()).toEqual(["daily:general", "daily:provider", "monthly:general"]);
+    });
+
     it("applies provider and model limits only to their provider and model", async () => {
       setup();
       const s = subject("free");

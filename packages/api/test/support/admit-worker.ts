@@ -9,7 +9,7 @@ import { PrismaMeteringStore, QuotaEngine } from "../../src/metering/index.ts";
 
 const [url, subjectKey, countArg] = process.argv.slice(2);
 const db = await createDb(url, { maxConnections: 8 });
-const engine = new QuotaEngine({ store: new PrismaMeteringStore(db.prisma), failMode: "closed" });
+const engine = new QuotaEngine({ store: new PrismaMeteringStore(db.prisma, db.sql), failMode: "closed" });
 const subject = { key: subjectKey as `anon:${string}`, tier: "anonymous" as const, timeZone: "Asia/Kolkata" };
 const results = await Promise.all(
   Array.from({ length: Number(countArg) }, () =>

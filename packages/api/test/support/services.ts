@@ -13,7 +13,7 @@ export interface TestApp {
 export async function openTestApp(engine: "pglite" | "postgres", options: ServiceOptions = {}): Promise<TestApp> {
   const target = await freshDatabase(engine);
   const db = await target.open();
-  const services = createServices(db.prisma, options);
+  const services = createServices(db.prisma, { sql: db.sql, ...options });
   return {
     target,
     db,
