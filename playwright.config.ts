@@ -1,0 +1,57 @@
+import { defineConfig } from "@playwright/test";
+
+const PORT = 3100;
+const baseURL = `http://127.0.0.1:${PORT}`;
+
+// Debian's Chromium, never Playwright's download (it cannot be fetched on these machines).
+// --host-resolver-rules keeps Chromium from resolving Google's hosts dozens of times per run; no
+// --disable-features of our own, since it would replace Playwright's list rather than extend it.
+export default defineConfig({
+  testDir: "e2e",
+  testMatch: "**/*.spec.ts",
+  fullyParallel: false,
+  workers: 1,
+  retries: process.env.CI ? 1 : 0,
+  forbidOnly: !!process.env.CI,
+  reporter: "list",
+  use: {
+    baseURL,
+    headless: true,
+    trace: "retain-on-failure",
+  },
+  projects: [
+    {
+      name: "chromium",
+      use: {
+        browserName: "chromium",
+        launchOptions: {
+          executablePath: process.env.CHROMIUM_PATH ?? "/usr/bin/chromium",
+          args: [
+            "--no-sandbox",
+            "--disable-gpu",
+            "--disable-background-networking",
+            "--disable-component-update",
+            "--disable-sync",
+            "--no-first-run",
+            "--host-resolver-rules=MAP * ~NOTFOUND , EXCLUDE localhost , EXCLUDE 127.0.0.1",
+          ],
+        },
+      },
+    },
+  ],
+  webServer: {
+    command: "node scripts/start.mjs",
+    url: `${baseURL}/api/health`,
+    env: {
+      PORT: String(PORT),
+      HOST: "127.0.0.1",
+      DATABASE_URL: "pglite://.data/e2e",
+      E2E_FRESH: "1",
+      SESSION_SECRET: "e2e-secret-at-least-32-characters-long",
+      ADMIN_TOKEN: "e2e-admin-token-at-least-16",
+    },
+    reuseExistingServer: false,
+    timeout: 120_000,
+    stderr: "pipe",
+  },
+});
