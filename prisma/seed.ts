@@ -109,16 +109,9 @@ const MODELS = {
 type ModelName = keyof typeof MODELS;
 
 /** Cost in micro-dollars; cached tokens are part of the input tokens and billed at the cached rate. */
-function costMicros(
-  m: ModelDef,
-  inputTokens: number,
-  outputTokens: number,
-  cachedInputTokens: number,
-): number {
+function costMicros(m: ModelDef, inputTokens: number, outputTokens: number, cachedInputTokens: number): number {
   const perMillion =
-    (inputTokens - cachedInputTokens) * m.input +
-    cachedInputTokens * m.cachedInput +
-    outputTokens * m.output;
+    (inputTokens - cachedInputTokens) * m.input + cachedInputTokens * m.cachedInput + outputTokens * m.output;
   return Math.round(perMillion / 1_000_000);
 }
 
@@ -196,8 +189,8 @@ const PROFILES: Profile[] = [
 const WEEKEND_FACTOR = 0.25;
 /** Relative activity per local hour: working hours busy, a lunch dip, quiet nights. */
 const HOUR_WEIGHTS = [
-  0.03, 0.02, 0.01, 0.01, 0.01, 0.02, 0.06, 0.2, 0.55, 0.95, 1.0, 1.0, 0.6,
-  0.75, 0.95, 1.0, 0.9, 0.7, 0.4, 0.3, 0.35, 0.3, 0.18, 0.08,
+  0.03, 0.02, 0.01, 0.01, 0.01, 0.02, 0.06, 0.2, 0.55, 0.95, 1.0, 1.0, 0.6, 0.75, 0.95, 1.0, 0.9, 0.7, 0.4, 0.3, 0.35,
+  0.3, 0.18, 0.08,
 ];
 const HOUR_WEIGHT_SUM = HOUR_WEIGHTS.reduce((a, b) => a + b, 0);
 
@@ -237,8 +230,7 @@ function logNormal(rand: () => number, median: number, sigma: number): number {
 
 function poisson(rand: () => number, lambda: number): number {
   if (lambda <= 0) return 0;
-  if (lambda > 30)
-    return Math.max(0, Math.round(lambda + Math.sqrt(lambda) * normal(rand)));
+  if (lambda > 30) return Math.max(0, Math.round(lambda + Math.sqrt(lambda) * normal(rand)));
   const l = Math.exp(-lambda);
   let k = 0;
   let p = 1;
@@ -249,10 +241,7 @@ function poisson(rand: () => number, lambda: number): number {
   return k - 1;
 }
 
-function pick<T extends string>(
-  rand: () => number,
-  weights: Partial<Record<T, number>>,
-): T {
+function pick<T extends string>(rand: () => number, weights: Partial<Record<T, number>>): T {
   const entries = Object.entries(weights) as [T, number][];
   const total = entries.reduce((s, [, w]) => s + w, 0);
   let r = rand() * total;
@@ -284,10 +273,7 @@ interface SeedEvent {
 
 /** Running totals of one limit's window (a local day or month), to keep past usage under the limits. */
 class LimitBudget {
-  private readonly used = new Map<
-    string,
-    { requests: number; tokens: number; cost: number }
-  >();
+  private readonly used = new Map<string, { requests: number; tokens: number; cost: number }>();
   constructor(
     private readonly limits: readonly LimitSpec[],
     private readonly timeZone: string,
@@ -296,9 +282,7 @@ class LimitBudget {
   /** Counts the event if it fits under LIMIT_HEADROOM of every applicable limit; false otherwise. */
   take(e: SeedEvent): boolean {
     const day = localDateString(e.at, this.timeZone);
-    const applicable = this.limits.filter((l) =>
-      applies(l, e.def.provider, e.def.model),
-    );
+    const applicable = this.limits.filter((l) => applies(l, e.def.provider, e.def.model));
     const keys = applicable.map(
       (l) =>
         `${l.window === "daily" ? day : day.slice(0, 7)}|${l.window}|${l.scope}|${l.provider ?? ""}|${l.model ?? ""}`,
@@ -307,11 +291,9 @@ class LimitBudget {
     const fits = applicable.every((l, i) => {
       const u = this.used.get(keys[i]!) ?? { requests: 0, tokens: 0, cost: 0 };
       return (
-        (l.requests === null ||
-          u.requests + 1 <= l.requests * LIMIT_HEADROOM) &&
+        (l.requests === null || u.requests + 1 <= l.requests * LIMIT_HEADROOM) &&
         (l.tokens === null || u.tokens + tokens <= l.tokens * LIMIT_HEADROOM) &&
-        (l.costMicros === null ||
-          u.cost + e.costMicros <= l.costMicros * LIMIT_HEADROOM)
+        (l.costMicros === null || u.cost + e.costMicros <= l.costMicros * LIMIT_HEADROOM)
       );
     });
     if (!fits) return false;
@@ -340,21 +322,15 @@ function applies(
 function makeEvent(rand: () => number, p: Profile, at: Date): SeedEvent {
   const def: ModelDef = MODELS[pick(rand, p.mix)];
   const maxInput = Math.min(def.contextWindow - 1_024, 16_000);
-  let inputTokens = Math.round(
-    Math.min(maxInput, Math.max(8, logNormal(rand, p.inputMedian, 0.7))),
-  );
+  let inputTokens = Math.round(Math.min(maxInput, Math.max(8, logNormal(rand, p.inputMedian, 0.7))));
   // Local models answer shorter; hosted ones occasionally write long answers.
-  let outputTokens = Math.round(
-    Math.max(4, logNormal(rand, p.outputMedian * (def.caches ? 1 : 0.7), 0.6)),
-  );
+  let outputTokens = Math.round(Math.max(4, logNormal(rand, p.outputMedian * (def.caches ? 1 : 0.7), 0.6)));
   outputTokens = Math.min(outputTokens, 4_096);
-  if (inputTokens + outputTokens > def.contextWindow)
-    inputTokens = def.contextWindow - outputTokens;
+  if (inputTokens + outputTokens > def.contextWindow) inputTokens = def.contextWindow - outputTokens;
   // Follow-ups in long conversations hit the provider's prompt cache (in 128-token blocks, >= 1024).
   let cachedInputTokens = 0;
   if (def.caches && inputTokens >= 1_024 && rand() < 0.6) {
-    cachedInputTokens =
-      Math.floor((inputTokens * (0.4 + 0.5 * rand())) / 128) * 128;
+    cachedInputTokens = Math.floor((inputTokens * (0.4 + 0.5 * rand())) / 128) * 128;
   }
   const estimated = rand() < 0.03;
   const cost = costMicros(def, inputTokens, outputTokens, cachedInputTokens);
@@ -374,39 +350,24 @@ function makeEvent(rand: () => number, p: Profile, at: Date): SeedEvent {
 }
 
 /** Every request of one user from `from` up to (not including) `now`, in time order. */
-function generateUsage(
-  userIndex: number,
-  p: Profile,
-  from: Date,
-  now: Date,
-): SeedEvent[] {
+function generateUsage(userIndex: number, p: Profile, from: Date, now: Date): SeedEvent[] {
   const budget = new LimitBudget(tierLimits(p.tier), p.timeZone);
   const events: SeedEvent[] = [];
   const nowMs = now.getTime();
   for (let h = Math.floor(from.getTime() / HOUR_MS); h * HOUR_MS < nowMs; h++) {
     const start = h * HOUR_MS;
     const local = zonedParts(new Date(start), p.timeZone);
-    const localDay = Math.floor(
-      Date.UTC(local.year, local.month - 1, local.day) / DAY_MS,
-    );
+    const localDay = Math.floor(Date.UTC(local.year, local.month - 1, local.day) / DAY_MS);
     const weekday = new Date(localDay * DAY_MS).getUTCDay();
     const weekend = weekday === 0 || weekday === 6;
     // Day-to-day variation (a busy day, a day off) and a slow drift over the weeks.
     const dayRand = mulberry32(seedOf(userIndex, localDay, 7));
     const dayFactor =
-      (dayRand() < 0.06 ? 0.15 : 0.7 + 0.6 * dayRand()) *
-      (1 + 0.15 * Math.sin((2 * Math.PI * localDay) / 23));
-    const perDay =
-      p.weekdayRequests * (weekend ? WEEKEND_FACTOR : 1) * dayFactor;
+      (dayRand() < 0.06 ? 0.15 : 0.7 + 0.6 * dayRand()) * (1 + 0.15 * Math.sin((2 * Math.PI * localDay) / 23));
+    const perDay = p.weekdayRequests * (weekend ? WEEKEND_FACTOR : 1) * dayFactor;
     const rand = mulberry32(seedOf(userIndex, h));
-    const count = poisson(
-      rand,
-      (perDay * HOUR_WEIGHTS[local.hour]!) / HOUR_WEIGHT_SUM,
-    );
-    const times = Array.from(
-      { length: count },
-      () => start + Math.floor(rand() * HOUR_MS),
-    ).sort((a, b) => a - b);
+    const count = poisson(rand, (perDay * HOUR_WEIGHTS[local.hour]!) / HOUR_WEIGHT_SUM);
+    const times = Array.from({ length: count }, () => start + Math.floor(rand() * HOUR_MS)).sort((a, b) => a - b);
     for (const t of times) {
       const e = makeEvent(rand, p, new Date(t));
       // The current hour has only happened up to now.
@@ -489,11 +450,7 @@ async function main(): Promise<void> {
 
 type PrismaClient = Awaited<ReturnType<typeof createDb>>["prisma"];
 
-async function seed(
-  prisma: PrismaClient,
-  kind: string,
-  started: number,
-): Promise<void> {
+async function seed(prisma: PrismaClient, kind: string, started: number): Promise<void> {
   const now = new Date();
   const from = new Date(now.getTime() - HISTORY_DAYS * DAY_MS);
   const ledgerFrom = now.getTime() - LEDGER_HOURS * HOUR_MS;
@@ -520,10 +477,7 @@ async function seed(
   let ledgerCount = 0;
   let todayCount = 0;
   const demoLedger: { id: string; event: SeedEvent }[] = [];
-  const perUser: Record<
-    string,
-    { requests: number; tokens: number; costMicros: number; today: number }
-  > = {};
+  const perUser: Record<string, { requests: number; tokens: number; costMicros: number; today: number }> = {};
 
   for (const [index, { id, profile: p }] of users.entries()) {
     const subject: SubjectRef = {
@@ -566,9 +520,7 @@ async function seed(
           subject: subject.key,
           provider: e.def.provider,
           model: e.def.model,
-          date: new Date(
-            Date.UTC(d.getUTCFullYear(), d.getUTCMonth(), d.getUTCDate()),
-          ),
+          date: new Date(Date.UTC(d.getUTCFullYear(), d.getUTCMonth(), d.getUTCDate())),
           hour: d.getUTCHours(),
           updatedAt: new Date(hourStart + HOUR_MS),
           n: { req: 0, inp: 0, out: 0, cached: 0, cost: 0, est: 0, estTok: 0 },
@@ -583,9 +535,7 @@ async function seed(
       r.n.est += e.estimated ? 1 : 0;
       r.n.estTok += e.estTokens;
     }
-    const records: Prisma.UsageRecordCreateManyInput[] = [
-      ...hourly.values(),
-    ].map(({ n, ...r }) => ({
+    const records: Prisma.UsageRecordCreateManyInput[] = [...hourly.values()].map(({ n, ...r }) => ({
       ...r,
       requestCount: n.req,
       inputTokens: BigInt(n.inp),
@@ -633,9 +583,7 @@ async function seed(
       if (index === 0) demoLedger.push({ id: eventId, event: e });
     }
     for (let i = 0; i < ledger.length; i += BATCH) {
-      ledgerCount += (
-        await prisma.usageEvent.createMany({ data: ledger.slice(i, i + BATCH) })
-      ).count;
+      ledgerCount += (await prisma.usageEvent.createMany({ data: ledger.slice(i, i + BATCH) })).count;
     }
 
     // Today through the engine: ledger row, hourly record and the current windows in one call.
@@ -671,12 +619,7 @@ async function seed(
   }
 
   const demo = users[0]!;
-  const { conversations, messages } = await seedConversations(
-    prisma,
-    userSubject(demo.id),
-    demoLedger,
-    now,
-  );
+  const { conversations, messages } = await seedConversations(prisma, userSubject(demo.id), demoLedger, now);
 
   // passwordHash stays null: sign-in with a password comes with the accounts issue; until then
   // these users exist for the quota engine, analytics and admin views.
@@ -760,15 +703,11 @@ async function seedConversations(
   for (const [i, c] of CONVERSATIONS.entries()) {
     const def = MODELS[c.model];
     // Oldest conversation first; each is a burst of replies a few minutes apart.
-    const candidates = ledger.filter(
-      (l) => l.event.def === def && !used.has(l.id),
-    );
+    const candidates = ledger.filter((l) => l.event.def === def && !used.has(l.id));
     const picked = candidates
       .slice(Math.floor((candidates.length * i) / CONVERSATIONS.length))
       .slice(0, c.turns.length);
-    let t =
-      picked[0]?.event.at.getTime() ??
-      now.getTime() - (CONVERSATIONS.length - i) * 6 * HOUR_MS;
+    let t = picked[0]?.event.at.getTime() ?? now.getTime() - (CONVERSATIONS.length - i) * 6 * HOUR_MS;
     const data: Prisma.MessageCreateManyConversationInput[] = [];
     for (const [turn, [question, answer]] of c.turns.entries()) {
       const event = picked[turn];

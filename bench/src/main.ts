@@ -30,7 +30,8 @@ const log = (msg: string) => process.stderr.write(`${msg}\n`);
 async function main() {
   const t0 = Date.now();
   const loadAtStart = os.loadavg()[0]!;
-  if (loadAtStart > 0.5) log(`warning: load average ${loadAtStart.toFixed(2)} before the run; other work on this machine skews the numbers`);
+  if (loadAtStart > 0.5)
+    log(`warning: load average ${loadAtStart.toFixed(2)} before the run; other work on this machine skews the numbers`);
   log(`recreating ${DB} and applying migrations…`);
   await recreateDatabase(`${SERVER}/${ADMIN_DB}`, DB);
   migrate(url);
@@ -54,9 +55,15 @@ async function main() {
       for (const concurrency of CLIENTS) {
         for (const [i, c] of contenders.entries()) {
           const admit = admits[i]!;
-          const m = await measure((seq) => admit(subjectFor(shape, seq), seq), { concurrency, warmup: WARMUP, count: OPS });
+          const m = await measure((seq) => admit(subjectFor(shape, seq), seq), {
+            concurrency,
+            warmup: WARMUP,
+            count: OPS,
+          });
           cells.push({ contender: c.name, shape, subjects: shape === "hot" ? 1 : SPREAD_SUBJECTS, measurement: m });
-          log(`${shape.padEnd(6)} ${String(concurrency).padStart(2)} clients  ${c.name.padEnd(34)} ${String(m.throughput).padStart(6)}/s  p50 ${m.p50Ms.toFixed(2)}  p99 ${m.p99Ms.toFixed(2)} ms${m.errors ? `  ${m.errors} errors: ${m.firstError}` : ""}`);
+          log(
+            `${shape.padEnd(6)} ${String(concurrency).padStart(2)} clients  ${c.name.padEnd(34)} ${String(m.throughput).padStart(6)}/s  p50 ${m.p50Ms.toFixed(2)}  p99 ${m.p99Ms.toFixed(2)} ms${m.errors ? `  ${m.errors} errors: ${m.firstError}` : ""}`,
+          );
         }
       }
     }
@@ -67,8 +74,19 @@ async function main() {
       const admit = await c.limited(subject, LIMIT);
       const m = await measure((seq) => admit(subject, seq), { concurrency: POOL, warmup: 0, count: ATTEMPTS });
       const stored = c.counted ? await c.counted(subject) : null;
-      overshoot.push({ contender: c.name, limit: LIMIT, attempts: ATTEMPTS, concurrency: POOL, admitted: m.admitted, overshoot: Math.max(0, m.admitted - LIMIT), stored, measurement: m });
-      log(`overshoot ${c.name}: admitted ${m.admitted} of ${ATTEMPTS} against limit ${LIMIT}${m.errors ? `, ${m.errors} errors: ${m.firstError}` : ""}`);
+      overshoot.push({
+        contender: c.name,
+        limit: LIMIT,
+        attempts: ATTEMPTS,
+        concurrency: POOL,
+        admitted: m.admitted,
+        overshoot: Math.max(0, m.admitted - LIMIT),
+        stored,
+        measurement: m,
+      });
+      log(
+        `overshoot ${c.name}: admitted ${m.admitted} of ${ATTEMPTS} against limit ${LIMIT}${m.errors ? `, ${m.errors} errors: ${m.firstError}` : ""}`,
+      );
     }
 
     const results: Results = {
@@ -84,7 +102,15 @@ async function main() {
         loadAvg1mAtStart: Number(loadAtStart.toFixed(2)),
         loadAvg1mAtEnd: Number(os.loadavg()[0]!.toFixed(2)),
       },
-      settings: { ops: OPS, warmup: WARMUP, pool: POOL, spreadSubjects: SPREAD_SUBJECTS, limit: LIMIT, attempts: ATTEMPTS, totalSeconds: Math.round((Date.now() - t0) / 1000) },
+      settings: {
+        ops: OPS,
+        warmup: WARMUP,
+        pool: POOL,
+        spreadSubjects: SPREAD_SUBJECTS,
+        limit: LIMIT,
+        attempts: ATTEMPTS,
+        totalSeconds: Math.round((Date.now() - t0) / 1000),
+      },
       contenders: contenders.map((c) => ({ name: c.name, description: c.description })),
       cells,
       overshoot,

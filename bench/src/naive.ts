@@ -50,7 +50,10 @@ export async function naive(url: string, maxConnections: number): Promise<Conten
       return admitUnder(limit, Number.MAX_SAFE_INTEGER);
     },
     async counted(subject) {
-      const { rows } = await pool.query<{ n: number }>(`SELECT count(*)::int AS n FROM naive_usage WHERE subject = $1`, [subject]);
+      const { rows } = await pool.query<{ n: number }>(
+        `SELECT count(*)::int AS n FROM naive_usage WHERE subject = $1`,
+        [subject],
+      );
       return rows[0]!.n;
     },
     close: () => pool.end(),

@@ -87,7 +87,15 @@ export function checkTargets(cells: Cell[], overshoot: OvershootResult[]): Targe
   const errors = cells.filter((c) => c.measurement.errors > 0 || c.measurement.denied > 0);
   targets.push({
     target: "no errors and no denials in the throughput cells (limits set far above the run)",
-    measured: errors.length === 0 ? "none" : errors.map((c) => `${c.contender}/${c.shape}/${c.measurement.concurrency}: ${c.measurement.errors} errors, ${c.measurement.denied} denied (${c.measurement.firstError ?? ""})`).join("; "),
+    measured:
+      errors.length === 0
+        ? "none"
+        : errors
+            .map(
+              (c) =>
+                `${c.contender}/${c.shape}/${c.measurement.concurrency}: ${c.measurement.errors} errors, ${c.measurement.denied} denied (${c.measurement.firstError ?? ""})`,
+            )
+            .join("; "),
     pass: errors.length === 0,
   });
   return targets;
@@ -97,22 +105,31 @@ export function markdown(r: Results): string {
   const lines: string[] = [];
   lines.push(`# Admission benchmark`, "");
   lines.push(`Reproduce: \`${r.command}\``, "");
-  lines.push(`${r.date} · Node ${r.machine.node} · ${r.machine.cpus} × ${r.machine.cpuModel} · PostgreSQL ${r.machine.postgres} · ${r.settings.ops} timed ops per cell after ${r.settings.warmup} warm-up · load average ${r.machine.loadAvg1mAtStart} at start, ${r.machine.loadAvg1mAtEnd} at end (1-minute; anything else running on the machine skews the numbers)`, "");
+  lines.push(
+    `${r.date} · Node ${r.machine.node} · ${r.machine.cpus} × ${r.machine.cpuModel} · PostgreSQL ${r.machine.postgres} · ${r.settings.ops} timed ops per cell after ${r.settings.warmup} warm-up · load average ${r.machine.loadAvg1mAtStart} at start, ${r.machine.loadAvg1mAtEnd} at end (1-minute; anything else running on the machine skews the numbers)`,
+    "",
+  );
   lines.push("## Throughput and latency", "");
-  lines.push("| shape | clients | limiter | admissions/s | p50 ms | p99 ms | vs rate-limiter-flexible | client CPU µs/op |");
+  lines.push(
+    "| shape | clients | limiter | admissions/s | p50 ms | p99 ms | vs rate-limiter-flexible | client CPU µs/op |",
+  );
   lines.push("|---|---:|---|---:|---:|---:|---:|---:|");
   for (const c of r.cells) {
     const m = c.measurement;
     const base = find(r.cells, RLF, c.shape, m.concurrency);
     const shape = c.shape === "spread" ? `${c.subjects} subjects` : "1 hot subject";
     const vs = base ? ratio(m.throughput, base.measurement.throughput) : "";
-    lines.push(`| ${shape} | ${m.concurrency} | ${c.contender} | ${m.throughput} | ${fmt(m.p50Ms)} | ${fmt(m.p99Ms)} | ${vs} | ${m.clientCpuUsPerOp} |`);
+    lines.push(
+      `| ${shape} | ${m.concurrency} | ${c.contender} | ${m.throughput} | ${fmt(m.p50Ms)} | ${fmt(m.p99Ms)} | ${vs} | ${m.clientCpuUsPerOp} |`,
+    );
   }
   lines.push("", "## Overshoot (one subject, concurrent attempts against a request limit)", "");
   lines.push("| limiter | limit | attempts | clients | admitted | overshoot | counted in store |");
   lines.push("|---|---:|---:|---:|---:|---:|---:|");
   for (const o of r.overshoot) {
-    lines.push(`| ${o.contender} | ${o.limit} | ${o.attempts} | ${o.concurrency} | ${o.admitted} | **${o.overshoot}** | ${o.stored ?? "–"} |`);
+    lines.push(
+      `| ${o.contender} | ${o.limit} | ${o.attempts} | ${o.concurrency} | ${o.admitted} | **${o.overshoot}** | ${o.stored ?? "–"} |`,
+    );
   }
   lines.push("", "## Targets", "");
   lines.push("| target | measured | result |");

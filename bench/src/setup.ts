@@ -12,7 +12,8 @@ export async function recreateDatabase(adminUrl: string, name: string): Promise<
     await client.query(`DROP DATABASE IF EXISTS "${name}" WITH (FORCE)`);
     await client.query(`CREATE DATABASE "${name}"`);
     // Optional, for every contender alike: commits without waiting for the WAL flush.
-    if (process.env.BENCH_ASYNC_COMMIT === "1") await client.query(`ALTER DATABASE "${name}" SET synchronous_commit = off`);
+    if (process.env.BENCH_ASYNC_COMMIT === "1")
+      await client.query(`ALTER DATABASE "${name}" SET synchronous_commit = off`);
   } finally {
     await client.end();
   }

@@ -1,5 +1,10 @@
 import { createDb } from "../../packages/db/src/index.ts";
-import { PrismaMeteringStore, QuotaEngine, type LimitRowSpec, type SubjectRef } from "../../packages/api/src/metering/index.ts";
+import {
+  PrismaMeteringStore,
+  QuotaEngine,
+  type LimitRowSpec,
+  type SubjectRef,
+} from "../../packages/api/src/metering/index.ts";
 import { forEachLimited, type Admit, type Contender } from "./contender.ts";
 
 export const PROVIDER = "openai";
@@ -46,7 +51,8 @@ export async function wavelength(url: string, maxConnections: number): Promise<C
 
   return {
     name: "Wavelength QuotaEngine",
-    description: "stacked admission: 4 rows (daily+monthly general, provider, model) × requests/tokens/cost, reserve + usage event, one PL/pgSQL call via Prisma",
+    description:
+      "stacked admission: 4 rows (daily+monthly general, provider, model) × requests/tokens/cost, reserve + usage event, one PL/pgSQL call via Prisma",
     async unlimited(subjects) {
       await forEachLimited(subjects, maxConnections, async (s) => {
         await engine.init(ref(s));

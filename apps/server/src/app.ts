@@ -81,7 +81,13 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
     const status = error.statusCode && error.statusCode >= 400 && error.statusCode < 500 ? error.statusCode : 500;
     if (status === 500) req.log.error({ err: error }, "request failed");
     const message = status === 500 ? `Internal server error (request ${req.id})` : error.message;
-    void reply.code(status).send({ error: { code: status === 415 ? "UNSUPPORTED_MEDIA_TYPE" : status === 500 ? "INTERNAL" : "BAD_REQUEST", message, requestId: req.id } });
+    void reply.code(status).send({
+      error: {
+        code: status === 415 ? "UNSUPPORTED_MEDIA_TYPE" : status === 500 ? "INTERNAL" : "BAD_REQUEST",
+        message,
+        requestId: req.id,
+      },
+    });
   });
 
   const secureCookies = (req: { protocol: string }) =>
@@ -107,7 +113,8 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
         });
       },
       onError({ error, path, req }) {
-        if (error.code === "INTERNAL_SERVER_ERROR") req.log.error({ path, err: error.cause?.message ?? error.message }, "tRPC error");
+        if (error.code === "INTERNAL_SERVER_ERROR")
+          req.log.error({ path, err: error.cause?.message ?? error.message }, "tRPC error");
       },
     } satisfies FastifyTRPCPluginOptions<AppRouter>["trpcOptions"],
   });
@@ -117,14 +124,22 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
       await services.db.$queryRawUnsafe("SELECT 1");
       return { status: "ok", database: "up", time: services.clock.now().toISOString() };
     } catch {
-      return reply.code(503).send({ status: "unavailable", database: "down", time: services.clock.now().toISOString() });
+      return reply
+        .code(503)
+        .send({ status: "unavailable", database: "down", time: services.clock.now().toISOString() });
     }
   });
 
   app.get("/api/usage/status", async (req, reply) => {
-    if (!env.ADMIN_TOKEN) return reply.code(404).send({ error: { code: "NOT_FOUND", message: "Set ADMIN_TOKEN to enable this endpoint." } });
+    if (!env.ADMIN_TOKEN)
+      return reply
+        .code(404)
+        .send({ error: { code: "NOT_FOUND", message: "Set ADMIN_TOKEN to enable this endpoint." } });
     if (!bearerMatches(req.headers.authorization, env.ADMIN_TOKEN)) {
-      return reply.code(APP_ERROR_CODES.UNAUTHENTICATED.httpStatus).header("www-authenticate", "Bearer").send({ error: { code: "UNAUTHENTICATED", message: "Bearer ADMIN_TOKEN required." } });
+      return reply
+        .code(APP_ERROR_CODES.UNAUTHENTICATED.httpStatus)
+        .header("www-authenticate", "Bearer")
+        .send({ error: { code: "UNAUTHENTICATED", message: "Bearer ADMIN_TOKEN required." } });
     }
     const health = await systemQuotaHealth(services);
     return reply.code(health.status === "down" ? 503 : 200).send(health);
@@ -140,7 +155,11 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
     });
   } else {
     app.get("/", async (_req, reply) =>
-      reply.type("text/html").send("<!doctype html><title>Wavelength</title><p>Wavelength API is running. Build the web app with <code>npm run build</code>.</p>"),
+      reply
+        .type("text/html")
+        .send(
+          "<!doctype html><title>Wavelength</title><p>Wavelength API is running. Build the web app with <code>npm run build</code>.</p>",
+        ),
     );
   }
   return app;

@@ -10,7 +10,10 @@ export function clientAddress(req: FastifyRequest, trustedProxies: readonly stri
   const peer = normalize(req.socket.remoteAddress ?? "unknown");
   if (!trustedProxies.includes(peer)) return peer;
   const header = req.headers["x-forwarded-for"];
-  const chain = (Array.isArray(header) ? header.join(",") : (header ?? "")).split(",").map((s) => normalize(s.trim())).filter(Boolean);
+  const chain = (Array.isArray(header) ? header.join(",") : (header ?? ""))
+    .split(",")
+    .map((s) => normalize(s.trim()))
+    .filter(Boolean);
   for (let i = chain.length - 1; i >= 0; i--) {
     const hop = chain[i]!;
     if (!trustedProxies.includes(hop)) return hop;

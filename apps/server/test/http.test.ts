@@ -18,7 +18,12 @@ describe("HTTP host", () => {
     target = freshPglite();
     db = await target.open();
     services = createServices(db.prisma);
-    const env = loadEnv({ SESSION_SECRET: "s".repeat(40), ADMIN_TOKEN, TRUSTED_PROXIES: "10.0.0.1", LOG_LEVEL: "silent" });
+    const env = loadEnv({
+      SESSION_SECRET: "s".repeat(40),
+      ADMIN_TOKEN,
+      TRUSTED_PROXIES: "10.0.0.1",
+      LOG_LEVEL: "silent",
+    });
     app = await buildApp({ env, services, logger: false });
   });
   afterAll(async () => {
@@ -28,7 +33,12 @@ describe("HTTP host", () => {
   });
 
   const post = (path: string, body: unknown, headers: Record<string, string> = {}) =>
-    app.inject({ method: "POST", url: path, payload: JSON.stringify(body), headers: { "content-type": "application/json", ...headers } });
+    app.inject({
+      method: "POST",
+      url: path,
+      payload: JSON.stringify(body),
+      headers: { "content-type": "application/json", ...headers },
+    });
 
   it("reports health", async () => {
     const r = await app.inject({ method: "GET", url: "/api/health" });
@@ -37,18 +47,34 @@ describe("HTTP host", () => {
   });
 
   it("issues a signed HttpOnly SameSite=Lax anonymous cookie and keeps the visitor across requests", async () => {
-    const first = await app.inject({ method: "GET", url: "/api/trpc/usage.status", headers: { "x-time-zone": "Europe/Berlin" } });
+    const first = await app.inject({
+      method: "GET",
+      url: "/api/trpc/usage.status",
+      headers: { "x-time-zone": "Europe/Berlin" },
+    });
     expect(first.statusCode).toBe(200);
     const cookie = first.cookies.find((c) => c.name === "wl_anon");
     expect(cookie).toMatchObject({ httpOnly: true, sameSite: "Lax", path: "/" });
     expect(cookie?.value).toMatch(/^[0-9a-f-]{36}\.[A-Za-z0-9+/=_-]+$/); // id.signature
     const reserve = await post(
       "/api/trpc/usage.reserve",
-      { json: { provider: "local-demo", model: "demo-1", estimatedTokens: 10, estimatedCostMicros: 0, idempotencyKey: "http-key-1" } },
+      {
+        json: {
+          provider: "local-demo",
+          model: "demo-1",
+          estimatedTokens: 10,
+          estimatedCostMicros: 0,
+          idempotencyKey: "http-key-1",
+        },
+      },
       { cookie: `wl_anon=${cookie!.value}` },
     );
     expect(reserve.statusCode).toBe(200);
-    const again = await app.inject({ method: "GET", url: "/api/trpc/usage.status", headers: { cookie: `wl_anon=${cookie!.value}` } });
+    const again = await app.inject({
+      method: "GET",
+      url: "/api/trpc/usage.status",
+      headers: { cookie: `wl_anon=${cookie!.value}` },
+    });
     expect(again.cookies.find((c) => c.name === "wl_anon")).toBeUndefined();
     const data = again.json().result.data.json;
     expect(data.timeZone).toBe("Europe/Berlin");
@@ -56,7 +82,11 @@ describe("HTTP host", () => {
   });
 
   it("replaces a tampered anonymous cookie with a fresh visitor", async () => {
-    const r = await app.inject({ method: "GET", url: "/api/trpc/usage.status", headers: { cookie: "wl_anon=00000000-0000-4000-8000-000000000000.forged" } });
+    const r = await app.inject({
+      method: "GET",
+      url: "/api/trpc/usage.status",
+      headers: { cookie: "wl_anon=00000000-0000-4000-8000-000000000000.forged" },
+    });
     expect(r.statusCode).toBe(200);
     const fresh = r.cookies.find((c) => c.name === "wl_anon");
     expect(fresh?.value.startsWith("00000000-0000-4000-8000-000000000000")).toBe(false);
@@ -73,13 +103,23 @@ describe("HTTP host", () => {
   });
 
   it("refuses non-JSON bodies (no form posts)", async () => {
-    const r = await app.inject({ method: "POST", url: "/api/trpc/usage.check", payload: "provider=openai", headers: { "content-type": "application/x-www-form-urlencoded" } });
+    const r = await app.inject({
+      method: "POST",
+      url: "/api/trpc/usage.check",
+      payload: "provider=openai",
+      headers: { "content-type": "application/x-www-form-urlencoded" },
+    });
     expect(r.statusCode).toBe(415);
     expect(r.body).not.toMatch(/at .*\.ts/);
   });
 
   it("refuses malformed JSON with a 400 and no stack trace", async () => {
-    const r = await app.inject({ method: "POST", url: "/api/trpc/usage.check", payload: "{nope", headers: { "content-type": "application/json" } });
+    const r = await app.inject({
+      method: "POST",
+      url: "/api/trpc/usage.check",
+      payload: "{nope",
+      headers: { "content-type": "application/json" },
+    });
     expect(r.statusCode).toBe(400);
     expect(r.body).not.toMatch(/\bat \S+ \(/);
   });
@@ -106,21 +146,54 @@ describe("HTTP host", () => {
     const first = await app.inject({ method: "GET", url: "/api/trpc/usage.status" });
     const cookie = `wl_anon=${first.cookies.find((c) => c.name === "wl_anon")!.value}`;
     for (let i = 0; i < 50; i++) {
-      const r = await post("/api/trpc/usage.reserve", { json: { provider: "local-demo", model: "demo-1", estimatedTokens: 1, estimatedCostMicros: 0, idempotencyKey: `deny-key-${i}` } }, { cookie });
+      const r = await post(
+        "/api/trpc/usage.reserve",
+        {
+          json: {
+            provider: "local-demo",
+            model: "demo-1",
+            estimatedTokens: 1,
+            estimatedCostMicros: 0,
+            idempotencyKey: `deny-key-${i}`,
+          },
+        },
+        { cookie },
+      );
       expect(r.statusCode).toBe(200);
     }
-    const r = await post("/api/trpc/usage.reserve", { json: { provider: "local-demo", model: "demo-1", estimatedTokens: 1, estimatedCostMicros: 0, idempotencyKey: "deny-key-50" } }, { cookie });
+    const r = await post(
+      "/api/trpc/usage.reserve",
+      {
+        json: {
+          provider: "local-demo",
+          model: "demo-1",
+          estimatedTokens: 1,
+          estimatedCostMicros: 0,
+          idempotencyKey: "deny-key-50",
+        },
+      },
+      { cookie },
+    );
     expect(r.statusCode).toBe(429);
     const data = r.json().error.json.data;
     expect(data.appError.code).toBe("QUOTA_EXCEEDED");
-    expect(data.quota[0]).toMatchObject({ scope: "general", window: "daily", dimension: "requests", limit: 50, remaining: 0 });
+    expect(data.quota[0]).toMatchObject({
+      scope: "general",
+      window: "daily",
+      dimension: "requests",
+      limit: 50,
+      remaining: 0,
+    });
   });
 
   it("refuses a batch larger than the maximum", async () => {
     const n = MAX_BATCH_SIZE + 1;
     const paths = Array.from({ length: n }, () => "usage.status").join(",");
     const input = Object.fromEntries(Array.from({ length: n }, (_, i) => [i, {}]));
-    const r = await app.inject({ method: "GET", url: `/api/trpc/${paths}?batch=1&input=${encodeURIComponent(JSON.stringify(input))}` });
+    const r = await app.inject({
+      method: "GET",
+      url: `/api/trpc/${paths}?batch=1&input=${encodeURIComponent(JSON.stringify(input))}`,
+    });
     expect(r.statusCode).toBe(400);
   });
 
@@ -128,7 +201,11 @@ describe("HTTP host", () => {
     // 4 fresh visitors each claiming another address, all from one real peer: one cap.
     const ipHashes = new Set<string>();
     for (let i = 0; i < 4; i++) {
-      const r = await app.inject({ method: "GET", url: "/api/trpc/usage.status", headers: { "x-forwarded-for": `203.0.113.${i}` } });
+      const r = await app.inject({
+        method: "GET",
+        url: "/api/trpc/usage.status",
+        headers: { "x-forwarded-for": `203.0.113.${i}` },
+      });
       const anon = r.cookies.find((c) => c.name === "wl_anon")!.value.split(".")[0]!;
       const row = await db.prisma.anonymousSession.findUnique({ where: { anonymousId: anon } });
       ipHashes.add(row!.ipHash!);
@@ -138,10 +215,26 @@ describe("HTTP host", () => {
 
   it("serves system quota health to monitors with the admin token only", async () => {
     expect((await app.inject({ method: "GET", url: "/api/usage/status" })).statusCode).toBe(401);
-    expect((await app.inject({ method: "GET", url: "/api/usage/status", headers: { authorization: "Bearer wrong-token-xxxxxxxx" } })).statusCode).toBe(401);
-    const r = await app.inject({ method: "GET", url: "/api/usage/status", headers: { authorization: `Bearer ${ADMIN_TOKEN}` } });
+    expect(
+      (
+        await app.inject({
+          method: "GET",
+          url: "/api/usage/status",
+          headers: { authorization: "Bearer wrong-token-xxxxxxxx" },
+        })
+      ).statusCode,
+    ).toBe(401);
+    const r = await app.inject({
+      method: "GET",
+      url: "/api/usage/status",
+      headers: { authorization: `Bearer ${ADMIN_TOKEN}` },
+    });
     expect(r.statusCode).toBe(200);
-    expect(r.json()).toMatchObject({ database: "up", failMode: "open", reservations: { inFlight: expect.any(Number) } });
+    expect(r.json()).toMatchObject({
+      database: "up",
+      failMode: "open",
+      reservations: { inFlight: expect.any(Number) },
+    });
     expect(r.json().subjectsAtLimit).toBeGreaterThanOrEqual(1);
   });
 

@@ -1,5 +1,5 @@
 import { TRPCError } from "@trpc/server";
-import { AppError, isAppError } from "@wavelength/shared";
+import { isAppError, type AppError } from "@wavelength/shared";
 
 /** The one place an AppError becomes a tRPC error (code from the shared table; the AppError rides as cause). */
 export function toTRPCError(error: AppError): TRPCError {

@@ -59,7 +59,13 @@ export async function systemQuotaHealth(services: Services): Promise<SystemQuota
       status: "down",
       database: "down",
       reservations: { inFlight: 0, overdue: 0 },
-      outbox: { pending: 0, dead: 0, bufferedInMemory: services.outbox.buffered, dropped: services.outbox.dropped, oldestPendingAt: null },
+      outbox: {
+        pending: 0,
+        dead: 0,
+        bufferedInMemory: services.outbox.buffered,
+        dropped: services.outbox.dropped,
+        oldestPendingAt: null,
+      },
       subjectsAtLimit: 0,
       ...base,
     };

@@ -3,7 +3,14 @@ import type { SubjectRef } from "./metering/index.ts";
 
 /** Who is calling. Sessions (accounts) resolve to `user`; everyone else is an anonymous visitor. */
 export type Identity =
-  | { kind: "user"; userId: string; email: string; tier: Exclude<TierName, "anonymous">; role: "user" | "admin"; timeZone: string }
+  | {
+      kind: "user";
+      userId: string;
+      email: string;
+      tier: Exclude<TierName, "anonymous">;
+      role: "user" | "admin";
+      timeZone: string;
+    }
   | { kind: "anonymous"; anonymousId: string; ipHash: string | null; timeZone: string };
 
 export function subjectOf(identity: Identity): SubjectRef {

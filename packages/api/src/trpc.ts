@@ -27,7 +27,11 @@ const t = initTRPC.context<Context>().create({
         httpStatus: shape.data.httpStatus,
         path: shape.data.path,
         requestId: ctx?.requestId ?? null,
-        appError: app ? { code: app.code, message: app.message } : zod ? { code: "VALIDATION_FAILED", message: "Invalid input" } : null,
+        appError: app
+          ? { code: app.code, message: app.message }
+          : zod
+            ? { code: "VALIDATION_FAILED", message: "Invalid input" }
+            : null,
         quota: app?.details?.quota ?? null,
         fieldErrors: zod ? fieldErrors(zod) : null,
       },
@@ -57,7 +61,10 @@ const errorBoundary = t.middleware(async ({ ctx, next, path }) => {
     return { ...result, error: toTRPCError(cause) };
   }
   if (result.error.code === "INTERNAL_SERVER_ERROR" && !isAppError(cause)) {
-    ctx.services.logger.error({ requestId: ctx.requestId, path, err: describe(cause ?? result.error) }, "procedure failed");
+    ctx.services.logger.error(
+      { requestId: ctx.requestId, path, err: describe(cause ?? result.error) },
+      "procedure failed",
+    );
   }
   return result;
 });

@@ -42,7 +42,10 @@ export async function createDb(url: string | undefined, options: CreateDbOptions
     const prisma = new PrismaClient({ adapter: new PrismaPg(pool) });
     return {
       prisma,
-      sql: { query: async <T>(text: string, params: readonly unknown[]) => (await pool.query(text, params as unknown[])).rows as T[] },
+      sql: {
+        query: async <T>(text: string, params: readonly unknown[]) =>
+          (await pool.query(text, params as unknown[])).rows as T[],
+      },
       kind: "postgres",
       async close() {
         await prisma.$disconnect();
@@ -54,7 +57,10 @@ export async function createDb(url: string | undefined, options: CreateDbOptions
   const prisma = new PrismaClient({ adapter: new PGliteAdapterFactory(client) });
   return {
     prisma,
-    sql: { query: async <T>(text: string, params: readonly unknown[]) => (await client.query<T>(text, params as unknown[])).rows },
+    sql: {
+      query: async <T>(text: string, params: readonly unknown[]) =>
+        (await client.query<T>(text, params as unknown[])).rows,
+    },
     kind: "pglite",
     async close() {
       await prisma.$disconnect();

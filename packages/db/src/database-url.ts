@@ -4,9 +4,7 @@
  */
 export const DEFAULT_PGLITE_DIR = "./.data/pglite";
 
-export type DatabaseTarget =
-  | { kind: "pglite"; dataDir: string }
-  | { kind: "postgres"; url: string };
+export type DatabaseTarget = { kind: "pglite"; dataDir: string } | { kind: "postgres"; url: string };
 
 export function parseDatabaseUrl(url: string | undefined): DatabaseTarget {
   const value = url?.trim();
@@ -19,7 +17,5 @@ export function parseDatabaseUrl(url: string | undefined): DatabaseTarget {
   if (value.startsWith("postgres://") || value.startsWith("postgresql://")) {
     return { kind: "postgres", url: value };
   }
-  throw new Error(
-    `DATABASE_URL must be empty, pglite://<dir> or postgres://…; got "${value.split(":")[0]}:…"`,
-  );
+  throw new Error(`DATABASE_URL must be empty, pglite://<dir> or postgres://…; got "${value.split(":")[0]}:…"`);
 }

@@ -1,4 +1,5 @@
 import { PrismaPg } from "@prisma/adapter-pg";
+import type pg from "pg";
 import type { SqlDriverAdapter, SqlMigrationAwareDriverAdapterFactory } from "@prisma/driver-adapter-utils";
 import { CatalogSafePool, poolConfigFromUrl } from "./catalog-pool.ts";
 
@@ -34,11 +35,13 @@ export class PgMigrationAdapterFactory implements SqlMigrationAwareDriverAdapter
       get(target, prop, receiver) {
         if (prop === "executeScript") {
           return async (script: string) => {
-            await pool.query(script);
+            await (pool as pg.Pool).query(script);
           };
         }
         const value: unknown = Reflect.get(target, prop, receiver);
-        return typeof value === "function" ? value.bind(target) : value;
+        return typeof value === "function"
+          ? ((value as (...args: unknown[]) => unknown).bind(target) as unknown)
+          : value;
       },
     });
   }

@@ -17,7 +17,7 @@ function awaitScripts(adapter: SqlDriverAdapter, client: PGlite): SqlDriverAdapt
         };
       }
       const value: unknown = Reflect.get(target, prop, receiver);
-      return typeof value === "function" ? value.bind(target) : value;
+      return typeof value === "function" ? ((value as (...args: unknown[]) => unknown).bind(target) as unknown) : value;
     },
   });
 }

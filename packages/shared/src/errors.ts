@@ -107,8 +107,7 @@ export const APP_ERROR_CODES = {
   QUOTA_STORE_UNAVAILABLE: {
     httpStatus: 503,
     trpcCode: "SERVICE_UNAVAILABLE",
-    message:
-      "Usage tracking is temporarily unavailable. Please try again shortly.",
+    message: "Usage tracking is temporarily unavailable. Please try again shortly.",
   },
   /** A bug. The server logs it with a request id and never sends the stack. */
   INTERNAL: {
@@ -135,12 +134,7 @@ export class AppError extends Error {
   readonly code: AppErrorCode;
   readonly details: AppErrorDetails | undefined;
 
-  constructor(
-    code: AppErrorCode,
-    message?: string,
-    details?: AppErrorDetails,
-    options?: { cause?: unknown },
-  ) {
+  constructor(code: AppErrorCode, message?: string, details?: AppErrorDetails, options?: { cause?: unknown }) {
     super(message ?? APP_ERROR_CODES[code].message, options);
     this.code = code;
     this.details = details;
@@ -161,9 +155,5 @@ export class AppError extends Error {
  */
 export function isAppError(e: unknown): e is AppError {
   if (e instanceof AppError) return true;
-  return (
-    e instanceof Error &&
-    e.name === "AppError" &&
-    isAppErrorCode((e as { code?: unknown }).code)
-  );
+  return e instanceof Error && e.name === "AppError" && isAppErrorCode((e as { code?: unknown }).code);
 }

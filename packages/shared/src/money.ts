@@ -7,12 +7,9 @@ const MICROS_PER_CENT = 10_000;
 
 /** Converts a dollar amount to integer micro-dollars, rounding half away from zero. */
 export function dollarsToMicros(dollars: number): number {
-  if (!Number.isFinite(dollars))
-    throw new RangeError(`Not a finite dollar amount: ${dollars}`);
-  const micros =
-    Math.sign(dollars) * Math.round(Math.abs(dollars) * MICROS_PER_DOLLAR);
-  if (!Number.isSafeInteger(micros))
-    throw new RangeError(`Dollar amount too large: ${dollars}`);
+  if (!Number.isFinite(dollars)) throw new RangeError(`Not a finite dollar amount: ${dollars}`);
+  const micros = Math.sign(dollars) * Math.round(Math.abs(dollars) * MICROS_PER_DOLLAR);
+  if (!Number.isSafeInteger(micros)) throw new RangeError(`Dollar amount too large: ${dollars}`);
   return micros === 0 ? 0 : micros; // never hand out -0
 }
 
@@ -22,8 +19,7 @@ export function dollarsToMicros(dollars: number): number {
  * request often costs less than a cent and "$0.00" would hide it.
  */
 export function formatMicros(micros: number): string {
-  if (!Number.isFinite(micros))
-    throw new RangeError(`Not a finite micro-dollar amount: ${micros}`);
+  if (!Number.isFinite(micros)) throw new RangeError(`Not a finite micro-dollar amount: ${micros}`);
   const rounded = Math.round(Math.abs(micros));
   const sign = micros < 0 && rounded !== 0 ? "-" : "";
   if (rounded !== 0 && rounded < MICROS_PER_CENT) {

@@ -32,8 +32,7 @@ export function remainingOf(used: number, limit: number | null): number | null {
 /** The highest threshold at or below `percent`, or null below the first one. */
 export function thresholdReached(percent: number): Threshold | null {
   let reached: Threshold | null = null;
-  for (const threshold of THRESHOLDS)
-    if (percent >= threshold) reached = threshold;
+  for (const threshold of THRESHOLDS) if (percent >= threshold) reached = threshold;
   return reached;
 }
 
@@ -75,9 +74,7 @@ function usedRatio(s: { used: number; limit: number | null }): number {
  * zero limit first of all). Ties go to the later reset, because the user is held until the last
  * of equally full limits resets; remaining ties keep input order. Unlimited rows never bind.
  */
-export function bindingLimit(
-  statuses: readonly QuotaDimensionStatus[],
-): QuotaDimensionStatus | null {
+export function bindingLimit(statuses: readonly QuotaDimensionStatus[]): QuotaDimensionStatus | null {
   let binding: QuotaDimensionStatus | null = null;
   for (const s of statuses) {
     if (s.limit === null) continue;
@@ -87,20 +84,15 @@ export function bindingLimit(
     }
     const a = usedRatio(s);
     const b = usedRatio(binding);
-    if (a > b || (a === b && s.resetsAt.getTime() > binding.resetsAt.getTime()))
-      binding = s;
+    if (a > b || (a === b && s.resetsAt.getTime() > binding.resetsAt.getTime())) binding = s;
   }
   return binding;
 }
 
 /** Health of the worst limited dimension; "ok" when nothing is limited. */
-export function overallHealth(
-  statuses: readonly QuotaDimensionStatus[],
-): Health {
+export function overallHealth(statuses: readonly QuotaDimensionStatus[]): Health {
   const binding = bindingLimit(statuses);
-  return binding === null
-    ? "ok"
-    : healthFor(percentUsed(binding.used, binding.limit));
+  return binding === null ? "ok" : healthFor(percentUsed(binding.used, binding.limit));
 }
 
 /** A threshold crossed by one limited dimension, for the banners at 50/80/95/100 %. */
@@ -116,9 +108,7 @@ export interface QuotaAlert {
 }
 
 /** Every limited dimension at or past a threshold, most used first. */
-export function alertsFor(
-  statuses: readonly QuotaDimensionStatus[],
-): QuotaAlert[] {
+export function alertsFor(statuses: readonly QuotaDimensionStatus[]): QuotaAlert[] {
   const alerts: QuotaAlert[] = [];
   for (const s of statuses) {
     if (s.limit === null) continue;
@@ -164,9 +154,7 @@ const WINDOW_ADJECTIVE: Record<WindowType, string> = {
 };
 
 function formatAmount(dimension: Dimension, amount: number): string {
-  return dimension === "costMicros"
-    ? formatMicros(amount)
-    : amount.toLocaleString("en-US");
+  return dimension === "costMicros" ? formatMicros(amount) : amount.toLocaleString("en-US");
 }
 
 /** The name of the limit as a user reads it: "Daily request limit", "Daily openai cost limit",
@@ -195,11 +183,7 @@ export function describeLimit(l: {
  * yet full but this request would overshoot it, says so and how much is left, since "reached"
  * would contradict the numbers shown beside it.
  */
-export function describeDenial(
-  d: QuotaDenial,
-  timeZone: string,
-  now: Date = new Date(),
-): string {
+export function describeDenial(d: QuotaDenial, timeZone: string, now: Date = new Date()): string {
   const name = describeLimit(d);
   const used = formatAmount(d.dimension, d.used);
   const limit = formatAmount(d.dimension, d.limit);

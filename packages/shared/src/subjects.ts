@@ -19,9 +19,7 @@ export function ipSubject(ipHash: string): Subject {
   return `ip:${ipHash}`;
 }
 
-export function parseSubject(
-  subject: string,
-): { kind: SubjectKind; id: string } | null {
+export function parseSubject(subject: string): { kind: SubjectKind; id: string } | null {
   const match = SUBJECT_PATTERN.exec(subject);
   if (!match) return null;
   return {

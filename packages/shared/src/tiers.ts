@@ -156,14 +156,10 @@ export function limitKey(l: {
     case "general":
       return `${l.window}:general`;
     case "provider":
-      if (!l.provider)
-        throw new RangeError("A provider-scoped limit needs a provider");
+      if (!l.provider) throw new RangeError("A provider-scoped limit needs a provider");
       return `${l.window}:provider:${l.provider}`;
     case "model":
-      if (!l.provider || !l.model)
-        throw new RangeError(
-          "A model-scoped limit needs a provider and a model",
-        );
+      if (!l.provider || !l.model) throw new RangeError("A model-scoped limit needs a provider and a model");
       return `${l.window}:model:${l.provider}:${l.model}`;
   }
 }
@@ -184,17 +180,9 @@ export function limitApplies(
   }
 }
 
-export function isModelAllowed(
-  tier: TierName,
-  provider: string,
-  model: string,
-): boolean {
+export function isModelAllowed(tier: TierName, provider: string, model: string): boolean {
   const allowed = TIERS[tier].allowedModels;
   if (allowed === "all") return true;
   const id = `${provider}/${model}`;
-  return allowed.some((pattern) =>
-    pattern.endsWith("*")
-      ? id.startsWith(pattern.slice(0, -1))
-      : id === pattern,
-  );
+  return allowed.some((pattern) => (pattern.endsWith("*") ? id.startsWith(pattern.slice(0, -1)) : id === pattern));
 }

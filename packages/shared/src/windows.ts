@@ -50,8 +50,7 @@ function formatterFor(timeZone: string): Intl.DateTimeFormat {
  */
 export function isValidTimeZone(tz: string): boolean {
   if (typeof tz !== "string" || tz.length === 0 || tz.length > 64) return false;
-  if (!/^[A-Za-z][A-Za-z0-9_+\-]*(?:\/[A-Za-z0-9_+\-]+)*$/.test(tz))
-    return false;
+  if (!/^[A-Za-z][A-Za-z0-9_+-]*(?:\/[A-Za-z0-9_+-]+)*$/.test(tz)) return false;
   try {
     new Intl.DateTimeFormat("en-US", { timeZone: tz });
     return true;
@@ -62,8 +61,7 @@ export function isValidTimeZone(tz: string): boolean {
 
 /** The runtime's canonical spelling of a valid zone ("europe/berlin" → "Europe/Berlin"). */
 export function canonicalTimeZone(tz: string): string {
-  return new Intl.DateTimeFormat("en-US", { timeZone: tz }).resolvedOptions()
-    .timeZone;
+  return new Intl.DateTimeFormat("en-US", { timeZone: tz }).resolvedOptions().timeZone;
 }
 
 /** The wall clock in `timeZone` at `date`. */
@@ -71,8 +69,7 @@ export function zonedParts(date: Date, timeZone: string): ZonedParts {
   const time = date.getTime();
   if (Number.isNaN(time)) throw new RangeError("Invalid Date");
   const parts: Partial<Record<Intl.DateTimeFormatPartTypes, string>> = {};
-  for (const part of formatterFor(timeZone).formatToParts(date))
-    parts[part.type] = part.value;
+  for (const part of formatterFor(timeZone).formatToParts(date)) parts[part.type] = part.value;
   return {
     year: Number(parts.year),
     month: Number(parts.month),
@@ -88,26 +85,10 @@ export function zonedParts(date: Date, timeZone: string): ZonedParts {
 /** Wall-clock time as if it were UTC, in ms: compares and subtracts like local time. */
 function wallClockMs(time: number, timeZone: string): number {
   const p = zonedParts(new Date(time), timeZone);
-  return utcMs(
-    p.year,
-    p.month,
-    p.day,
-    p.hour,
-    p.minute,
-    p.second,
-    p.millisecond,
-  );
+  return utcMs(p.year, p.month, p.day, p.hour, p.minute, p.second, p.millisecond);
 }
 
-function utcMs(
-  year: number,
-  month: number,
-  day: number,
-  h = 0,
-  m = 0,
-  s = 0,
-  ms = 0,
-): number {
+function utcMs(year: number, month: number, day: number, h = 0, m = 0, s = 0, ms = 0): number {
   const d = new Date(0);
   // setUTCFullYear, unlike Date.UTC, does not map years 0-99 to 1900-1999.
   d.setUTCFullYear(year, month - 1, day);
@@ -131,11 +112,9 @@ function localDay(time: number, timeZone: string): number {
 function startOfLocalDay(day: number, timeZone: string): number {
   const wallMidnight = day * DAY_MS;
   // Two rounds of "midnight minus the offset in force" land on midnight whenever it exists.
-  let guess =
-    wallMidnight - (wallClockMs(wallMidnight, timeZone) - wallMidnight);
+  let guess = wallMidnight - (wallClockMs(wallMidnight, timeZone) - wallMidnight);
   guess = wallMidnight - (wallClockMs(guess, timeZone) - guess);
-  if (localDay(guess, timeZone) >= day && localDay(guess - 1, timeZone) < day)
-    return guess;
+  if (localDay(guess, timeZone) >= day && localDay(guess - 1, timeZone) < day) return guess;
 
   // Midnight is missing: bracket the change of date between two instants an hour apart (no two
   // offset transitions are that close), then bisect to the millisecond. Loops are bounded by the
@@ -164,11 +143,7 @@ function dayNumber(year: number, month: number, day: number): number {
  * Daily: local midnight of today to local midnight of tomorrow. Monthly: local midnight of the 1st
  * of this month to that of next month. Throws RangeError for an unknown zone or an invalid Date.
  */
-export function windowBounds(
-  type: WindowType,
-  now: Date,
-  timeZone: string,
-): { start: Date; resetsAt: Date } {
+export function windowBounds(type: WindowType, now: Date, timeZone: string): { start: Date; resetsAt: Date } {
   const time = now.getTime();
   const local = zonedParts(now, timeZone);
   // The first day of the current window and of the next one, as day numbers.
@@ -192,10 +167,7 @@ export function windowBounds(
     // Only where clocks fall back across midnight by less than a whole hour and `now` is in the
     // part of the new date before the fall-back: that stretch belongs to the previous window.
     const date = new Date(first * DAY_MS);
-    first =
-      type === "daily"
-        ? first - 1
-        : dayNumber(date.getUTCFullYear(), date.getUTCMonth(), 1);
+    first = type === "daily" ? first - 1 : dayNumber(date.getUTCFullYear(), date.getUTCMonth(), 1);
     start = startOfLocalDay(first, timeZone);
   }
   return {
@@ -221,11 +193,7 @@ export function localDateString(now: Date, timeZone: string): string {
  * or one a day away is never mistaken for tonight. `now` is a parameter so callers and tests with
  * an injected clock get the same text.
  */
-export function formatResetTime(
-  resetsAt: Date,
-  timeZone: string,
-  now: Date = new Date(),
-): string {
+export function formatResetTime(resetsAt: Date, timeZone: string, now: Date = new Date()): string {
   const reset = zonedParts(resetsAt, timeZone);
   const clock = `${pad(reset.hour)}:${pad(reset.minute)}`;
   const resetDay = dayNumber(reset.year, reset.month, reset.day);
@@ -234,9 +202,6 @@ export function formatResetTime(
   const minuteOfDay = (p: ZonedParts) => p.hour * 60 + p.minute;
   const nextOccurrence =
     resetsAt.getTime() > now.getTime() &&
-    (resetDay === todayDay ||
-      (resetDay === todayDay + 1 && minuteOfDay(reset) < minuteOfDay(today)));
-  return nextOccurrence
-    ? `${clock} ${timeZone}`
-    : `${localDateString(resetsAt, timeZone)} ${clock} ${timeZone}`;
+    (resetDay === todayDay || (resetDay === todayDay + 1 && minuteOfDay(reset) < minuteOfDay(today)));
+  return nextOccurrence ? `${clock} ${timeZone}` : `${localDateString(resetsAt, timeZone)} ${clock} ${timeZone}`;
 }

@@ -1,11 +1,5 @@
 import { describe, expect, test } from "vitest";
-import {
-  APP_ERROR_CODES,
-  AppError,
-  isAppError,
-  isAppErrorCode,
-  type AppErrorCode,
-} from "../src/index.ts";
+import { APP_ERROR_CODES, AppError, isAppError, isAppErrorCode, type AppErrorCode } from "../src/index.ts";
 
 // tRPC v11's own map (unstable-core-do-not-import/rpc/codes.ts), copied so that a mismatch between
 // our httpStatus and the status tRPC will actually send fails here.
@@ -91,12 +85,7 @@ describe("AppError", () => {
 
   test("custom message and cause", () => {
     const cause = new Error("ECONNREFUSED");
-    const error = new AppError(
-      "QUOTA_STORE_UNAVAILABLE",
-      "Database down",
-      undefined,
-      { cause },
-    );
+    const error = new AppError("QUOTA_STORE_UNAVAILABLE", "Database down", undefined, { cause });
     expect(error.message).toBe("Database down");
     expect(error.cause).toBe(cause);
     expect(error.details).toBeUndefined();
@@ -110,11 +99,7 @@ describe("AppError", () => {
       code: "NOT_FOUND",
     });
     expect(isAppError(foreign)).toBe(true);
-    expect(
-      isAppError(
-        Object.assign(new Error("x"), { name: "AppError", code: "NOPE" }),
-      ),
-    ).toBe(false);
+    expect(isAppError(Object.assign(new Error("x"), { name: "AppError", code: "NOPE" }))).toBe(false);
     expect(isAppError(new Error("x"))).toBe(false);
     expect(isAppError({ name: "AppError", code: "NOT_FOUND" })).toBe(false);
     expect(isAppError("QUOTA_EXCEEDED")).toBe(false);

@@ -1,9 +1,5 @@
 import { describe, expect, test } from "vitest";
-import {
-  MICROS_PER_DOLLAR,
-  dollarsToMicros,
-  formatMicros,
-} from "../src/index.ts";
+import { MICROS_PER_DOLLAR, dollarsToMicros, formatMicros } from "../src/index.ts";
 
 describe("dollarsToMicros", () => {
   test("converts to integers without float residue", () => {

@@ -13,9 +13,7 @@ import {
   type QuotaDimensionStatus,
 } from "../src/index.ts";
 
-function status(
-  overrides: Partial<QuotaDimensionStatus>,
-): QuotaDimensionStatus {
+function status(overrides: Partial<QuotaDimensionStatus>): QuotaDimensionStatus {
   const used = overrides.used ?? 0;
   const limit = overrides.limit === undefined ? 100 : overrides.limit;
   return {
@@ -109,10 +107,7 @@ describe("thresholds and health", () => {
 describe("bindingLimit and overallHealth", () => {
   test("nothing limited: no binding limit, health ok", () => {
     expect(bindingLimit([])).toBeNull();
-    const unlimited = [
-      status({ limit: null, used: 1e9 }),
-      status({ dimension: "tokens", limit: null }),
-    ];
+    const unlimited = [status({ limit: null, used: 1e9 }), status({ dimension: "tokens", limit: null })];
     expect(bindingLimit(unlimited)).toBeNull();
     expect(overallHealth(unlimited)).toBe("ok");
   });
@@ -183,9 +178,7 @@ describe("bindingLimit and overallHealth", () => {
     expect(overallHealth([status({ used: 80, limit: 100 })])).toBe("warning");
     expect(overallHealth([status({ used: 95, limit: 100 })])).toBe("critical");
     expect(overallHealth([status({ used: 100, limit: 100 })])).toBe("exceeded");
-    expect(overallHealth([status({ used: 9_999, limit: 10_000 })])).toBe(
-      "critical",
-    );
+    expect(overallHealth([status({ used: 9_999, limit: 10_000 })])).toBe("critical");
   });
 });
 
@@ -198,9 +191,7 @@ describe("alertsFor", () => {
       status({ window: "monthly", used: 2_600, limit: 5_000 }),
       status({ dimension: "tokens", used: 1e9, limit: null }),
     ]);
-    expect(
-      alerts.map((a) => [a.window, a.dimension, a.threshold, a.percent]),
-    ).toEqual([
+    expect(alerts.map((a) => [a.window, a.dimension, a.threshold, a.percent])).toEqual([
       ["daily", "costMicros", 100, 100],
       ["daily", "tokens", 80, 85],
       ["monthly", "requests", 50, 52],
@@ -266,13 +257,7 @@ describe("describeDenial", () => {
 
   test("resets are shown in the subject's zone, not the host's", () => {
     const d = denial({ resetsAt: new Date("2026-03-09T04:00:00.000Z") });
-    expect(
-      describeDenial(
-        d,
-        "America/New_York",
-        new Date("2026-03-08T20:00:00.000Z"),
-      ),
-    ).toBe(
+    expect(describeDenial(d, "America/New_York", new Date("2026-03-08T20:00:00.000Z"))).toBe(
       "Daily request limit reached (50 of 50). Resets at 00:00 America/New_York.",
     );
     expect(describeDenial(d, "UTC", new Date("2026-03-08T20:00:00.000Z"))).toBe(

@@ -20,35 +20,17 @@ export function issuesOf(schema: z.ZodType, input: unknown): IssueSummary[] {
 }
 
 /** Asserts the input is refused with an issue at `path` (and, if given, a message containing `text`). */
-export function expectRefused(
-  schema: z.ZodType,
-  input: unknown,
-  path: string,
-  text?: string,
-): void {
+export function expectRefused(schema: z.ZodType, input: unknown, path: string, text?: string): void {
   const issues = issuesOf(schema, input);
-  expect(
-    issues.length,
-    `expected ${JSON.stringify(input)} to be refused`,
-  ).toBeGreaterThan(0);
+  expect(issues.length, `expected ${JSON.stringify(input)} to be refused`).toBeGreaterThan(0);
   const match = issues.find((i) => i.path === path);
-  expect(
-    match,
-    `no issue at "${path}" in ${JSON.stringify(issues)}`,
-  ).toBeDefined();
+  expect(match, `no issue at "${path}" in ${JSON.stringify(issues)}`).toBeDefined();
   if (text !== undefined) expect(match?.message).toContain(text);
 }
 
 /** Asserts an unknown field is refused, naming the field, at the object's `path`. */
-export function expectUnknownFieldRefused(
-  schema: z.ZodType,
-  input: unknown,
-  path: string,
-  field: string,
-): void {
-  const issue = issuesOf(schema, input).find(
-    (i) => i.code === "unrecognized_keys" && i.path === path,
-  );
+export function expectUnknownFieldRefused(schema: z.ZodType, input: unknown, path: string, field: string): void {
+  const issue = issuesOf(schema, input).find((i) => i.code === "unrecognized_keys" && i.path === path);
   expect(issue, `no unrecognized_keys issue at "${path}"`).toBeDefined();
   expect(issue?.keys).toContain(field);
 }

@@ -10,68 +10,29 @@ import {
 
 describe("identifier schemas", () => {
   test("providers: lower-case ids, trimmed, no separators", () => {
-    for (const ok of [
-      "openai",
-      "anthropic",
-      "local-demo",
-      "ollama",
-      "together.ai",
-      "x_1",
-    ]) {
+    for (const ok of ["openai", "anthropic", "local-demo", "ollama", "together.ai", "x_1"]) {
       expect(providerSchema.parse(ok)).toBe(ok);
     }
     expect(providerSchema.parse("  openai ")).toBe("openai");
-    for (const bad of [
-      "",
-      "OpenAI",
-      "open ai",
-      "open:ai",
-      "open/ai",
-      "-openai",
-      "a".repeat(65),
-      5,
-      null,
-    ]) {
+    for (const bad of ["", "OpenAI", "open ai", "open:ai", "open/ai", "-openai", "a".repeat(65), 5, null]) {
       expect(providerSchema.safeParse(bad).success, String(bad)).toBe(false);
     }
   });
 
   test("models: as providers spell them", () => {
-    for (const ok of [
-      "gpt-4o-mini",
-      "claude-opus-4-1",
-      "llama3.1:8b",
-      "meta-llama/Llama-3.1-8B-Instruct",
-      "echo",
-    ]) {
+    for (const ok of ["gpt-4o-mini", "claude-opus-4-1", "llama3.1:8b", "meta-llama/Llama-3.1-8B-Instruct", "echo"]) {
       expect(modelSchema.parse(ok)).toBe(ok);
     }
-    for (const bad of [
-      "",
-      "-gpt",
-      "gpt 4",
-      "gpt\n4",
-      "a".repeat(129),
-      "<script>",
-    ]) {
+    for (const bad of ["", "-gpt", "gpt 4", "gpt\n4", "a".repeat(129), "<script>"]) {
       expect(modelSchema.safeParse(bad).success, bad).toBe(false);
     }
   });
 
   test("idempotency keys: 8-128 of [A-Za-z0-9_.:-], not trimmed", () => {
-    expect(idempotencyKeySchema.parse("evt_2026-03-29:0001")).toBe(
-      "evt_2026-03-29:0001",
-    );
+    expect(idempotencyKeySchema.parse("evt_2026-03-29:0001")).toBe("evt_2026-03-29:0001");
     expect(idempotencyKeySchema.parse("a".repeat(8))).toBe("a".repeat(8));
     expect(idempotencyKeySchema.parse("a".repeat(128))).toBe("a".repeat(128));
-    for (const bad of [
-      "a".repeat(7),
-      "a".repeat(129),
-      " abcdefgh",
-      "abc defgh",
-      "abcdefgh/",
-      "ключ-ключ-ключ",
-    ]) {
+    for (const bad of ["a".repeat(7), "a".repeat(129), " abcdefgh", "abc defgh", "abcdefgh/", "ключ-ключ-ключ"]) {
       expect(idempotencyKeySchema.safeParse(bad).success, bad).toBe(false);
     }
   });

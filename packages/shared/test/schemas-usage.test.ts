@@ -1,15 +1,6 @@
 import { afterEach, beforeEach, describe, expect, test, vi } from "vitest";
-import {
-  usageCheckInput,
-  usageInitInput,
-  usageStatusInput,
-  usageSyncInput,
-} from "../src/index.ts";
-import {
-  BAD_NUMBERS,
-  expectRefused,
-  expectUnknownFieldRefused,
-} from "./schema-helpers.ts";
+import { usageCheckInput, usageInitInput, usageStatusInput, usageSyncInput } from "../src/index.ts";
+import { BAD_NUMBERS, expectRefused, expectUnknownFieldRefused } from "./schema-helpers.ts";
 
 describe("usageCheckInput", () => {
   const valid = {
@@ -21,61 +12,34 @@ describe("usageCheckInput", () => {
 
   test("accepts a full and a minimal check", () => {
     expect(usageCheckInput.parse(valid)).toEqual(valid);
-    expect(
-      usageCheckInput.parse({ provider: "local-demo", model: "echo" }),
-    ).toEqual({ provider: "local-demo", model: "echo" });
+    expect(usageCheckInput.parse({ provider: "local-demo", model: "echo" })).toEqual({
+      provider: "local-demo",
+      model: "echo",
+    });
   });
 
   test("refuses bad numbers with the field path", () => {
     for (const field of ["estimatedTokens", "estimatedCostMicros"] as const) {
-      for (const bad of BAD_NUMBERS)
-        expectRefused(usageCheckInput, { ...valid, [field]: bad }, field);
+      for (const bad of BAD_NUMBERS) expectRefused(usageCheckInput, { ...valid, [field]: bad }, field);
     }
   });
 
   test("refuses oversized values", () => {
-    expect(
-      usageCheckInput.safeParse({ ...valid, estimatedTokens: 10_000_000 })
-        .success,
-    ).toBe(true);
-    expectRefused(
-      usageCheckInput,
-      { ...valid, estimatedTokens: 10_000_001 },
-      "estimatedTokens",
-    );
-    expect(
-      usageCheckInput.safeParse({ ...valid, estimatedCostMicros: 1e12 })
-        .success,
-    ).toBe(true);
-    expectRefused(
-      usageCheckInput,
-      { ...valid, estimatedCostMicros: 1e12 + 1 },
-      "estimatedCostMicros",
-    );
-    expectRefused(
-      usageCheckInput,
-      { ...valid, model: "m".repeat(129) },
-      "model",
-    );
+    expect(usageCheckInput.safeParse({ ...valid, estimatedTokens: 10_000_000 }).success).toBe(true);
+    expectRefused(usageCheckInput, { ...valid, estimatedTokens: 10_000_001 }, "estimatedTokens");
+    expect(usageCheckInput.safeParse({ ...valid, estimatedCostMicros: 1e12 }).success).toBe(true);
+    expectRefused(usageCheckInput, { ...valid, estimatedCostMicros: 1e12 + 1 }, "estimatedCostMicros");
+    expectRefused(usageCheckInput, { ...valid, model: "m".repeat(129) }, "model");
   });
 
   test("refuses missing and malformed identifiers", () => {
     expectRefused(usageCheckInput, { model: "gpt-4o" }, "provider");
-    expectRefused(
-      usageCheckInput,
-      { ...valid, provider: "Open AI" },
-      "provider",
-    );
+    expectRefused(usageCheckInput, { ...valid, provider: "Open AI" }, "provider");
     expectRefused(usageCheckInput, { ...valid, model: "" }, "model");
   });
 
   test("refuses unknown fields", () => {
-    expectUnknownFieldRefused(
-      usageCheckInput,
-      { ...valid, userId: "someone-else" },
-      "",
-      "userId",
-    );
+    expectUnknownFieldRefused(usageCheckInput, { ...valid, userId: "someone-else" }, "", "userId");
   });
 });
 
@@ -90,12 +54,7 @@ describe("usageStatusInput and usageInitInput", () => {
     expect(usageInitInput.parse({})).toEqual({});
     expect(usageInitInput.parse({ tier: "pro" })).toEqual({ tier: "pro" });
     expectRefused(usageInitInput, { tier: "enterprise" }, "tier");
-    expectUnknownFieldRefused(
-      usageInitInput,
-      { tier: "free", limit: 1e9 },
-      "",
-      "limit",
-    );
+    expectUnknownFieldRefused(usageInitInput, { tier: "free", limit: 1e9 }, "", "limit");
   });
 });
 
@@ -131,53 +90,31 @@ describe("usageSyncInput", () => {
       ],
     });
     expect(parsed.records).toHaveLength(2);
-    expect(parsed.records[1]?.occurredAt).toEqual(
-      new Date("2026-03-01T07:00:00.000Z"),
-    );
+    expect(parsed.records[1]?.occurredAt).toEqual(new Date("2026-03-01T07:00:00.000Z"));
   });
 
   test("batch size is 1..100", () => {
     expectRefused(usageSyncInput, { records: [] }, "records");
-    const many = Array.from({ length: 101 }, (_, i) =>
-      record({ idempotencyKey: `evt_${String(i).padStart(8, "0")}` }),
-    );
+    const many = Array.from({ length: 101 }, (_, i) => record({ idempotencyKey: `evt_${String(i).padStart(8, "0")}` }));
     expectRefused(usageSyncInput, { records: many }, "records");
-    expect(
-      usageSyncInput.safeParse({ records: many.slice(0, 100) }).success,
-    ).toBe(true);
+    expect(usageSyncInput.safeParse({ records: many.slice(0, 100) }).success).toBe(true);
     expectRefused(usageSyncInput, {}, "records");
   });
 
   test("refuses bad numbers on every count with the record's path", () => {
-    for (const field of [
-      "inputTokens",
-      "outputTokens",
-      "cachedInputTokens",
-      "costMicros",
-    ]) {
+    for (const field of ["inputTokens", "outputTokens", "cachedInputTokens", "costMicros"]) {
       for (const bad of BAD_NUMBERS) {
         expectRefused(
           usageSyncInput,
           {
-            records: [
-              record(),
-              record({ idempotencyKey: "evt_00000002", [field]: bad }),
-            ],
+            records: [record(), record({ idempotencyKey: "evt_00000002", [field]: bad })],
           },
           `records.1.${field}`,
         );
       }
     }
-    expectRefused(
-      usageSyncInput,
-      { records: [record({ inputTokens: 10_000_001 })] },
-      "records.0.inputTokens",
-    );
-    expectRefused(
-      usageSyncInput,
-      { records: [record({ costMicros: 1e12 + 1 })] },
-      "records.0.costMicros",
-    );
+    expectRefused(usageSyncInput, { records: [record({ inputTokens: 10_000_001 })] }, "records.0.inputTokens");
+    expectRefused(usageSyncInput, { records: [record({ costMicros: 1e12 + 1 })] }, "records.0.costMicros");
   });
 
   test("cached tokens are part of input tokens", () => {
@@ -193,67 +130,26 @@ describe("usageSyncInput", () => {
     const at = (iso: string) => ({
       records: [record({ occurredAt: new Date(iso) })],
     });
-    expect(
-      usageSyncInput.safeParse(at("2026-03-29T12:05:00.000Z")).success,
-    ).toBe(true);
-    expectRefused(
-      usageSyncInput,
-      at("2026-03-29T12:05:00.001Z"),
-      "records.0.occurredAt",
-      "future",
-    );
-    expect(
-      usageSyncInput.safeParse(at("2026-02-22T12:00:00.000Z")).success,
-    ).toBe(true); // exactly 35 days
-    expectRefused(
-      usageSyncInput,
-      at("2026-02-22T11:59:59.999Z"),
-      "records.0.occurredAt",
-      "35 days",
-    );
-    expectRefused(
-      usageSyncInput,
-      { records: [record({ occurredAt: new Date(Number.NaN) })] },
-      "records.0.occurredAt",
-    );
-    expectRefused(
-      usageSyncInput,
-      { records: [record({ occurredAt: "2026-03-29" })] },
-      "records.0.occurredAt",
-    );
+    expect(usageSyncInput.safeParse(at("2026-03-29T12:05:00.000Z")).success).toBe(true);
+    expectRefused(usageSyncInput, at("2026-03-29T12:05:00.001Z"), "records.0.occurredAt", "future");
+    expect(usageSyncInput.safeParse(at("2026-02-22T12:00:00.000Z")).success).toBe(true); // exactly 35 days
+    expectRefused(usageSyncInput, at("2026-02-22T11:59:59.999Z"), "records.0.occurredAt", "35 days");
+    expectRefused(usageSyncInput, { records: [record({ occurredAt: new Date(Number.NaN) })] }, "records.0.occurredAt");
+    expectRefused(usageSyncInput, { records: [record({ occurredAt: "2026-03-29" })] }, "records.0.occurredAt");
   });
 
   test("idempotency keys: well formed and unique within the batch", () => {
-    expectRefused(
-      usageSyncInput,
-      { records: [record({ idempotencyKey: "short" })] },
-      "records.0.idempotencyKey",
-    );
+    expectRefused(usageSyncInput, { records: [record({ idempotencyKey: "short" })] }, "records.0.idempotencyKey");
     expectRefused(
       usageSyncInput,
       { records: [record({ idempotencyKey: "k".repeat(129) })] },
       "records.0.idempotencyKey",
     );
-    expectRefused(
-      usageSyncInput,
-      { records: [record(), record()] },
-      "records.1.idempotencyKey",
-      "Duplicate",
-    );
+    expectRefused(usageSyncInput, { records: [record(), record()] }, "records.1.idempotencyKey", "Duplicate");
   });
 
   test("refuses unknown fields in the batch and in a record", () => {
-    expectUnknownFieldRefused(
-      usageSyncInput,
-      { records: [record()], force: true },
-      "",
-      "force",
-    );
-    expectUnknownFieldRefused(
-      usageSyncInput,
-      { records: [record({ subject: "user:x" })] },
-      "records.0",
-      "subject",
-    );
+    expectUnknownFieldRefused(usageSyncInput, { records: [record()], force: true }, "", "force");
+    expectUnknownFieldRefused(usageSyncInput, { records: [record({ subject: "user:x" })] }, "records.0", "subject");
   });
 });

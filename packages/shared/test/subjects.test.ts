@@ -1,10 +1,5 @@
 import { expect, test } from "vitest";
-import {
-  anonSubject,
-  ipSubject,
-  parseSubject,
-  userSubject,
-} from "../src/index.ts";
+import { anonSubject, ipSubject, parseSubject, userSubject } from "../src/index.ts";
 
 test("subjects round-trip and refuse junk", () => {
   expect(userSubject("u_123")).toBe("user:u_123");

@@ -120,12 +120,8 @@ describe("tier table", () => {
 
 describe("limitKey", () => {
   test("one key per window, scope, provider and model", () => {
-    expect(limitKey({ window: "daily", scope: "general" })).toBe(
-      "daily:general",
-    );
-    expect(
-      limitKey({ window: "monthly", scope: "provider", provider: "openai" }),
-    ).toBe("monthly:provider:openai");
+    expect(limitKey({ window: "daily", scope: "general" })).toBe("daily:general");
+    expect(limitKey({ window: "monthly", scope: "provider", provider: "openai" })).toBe("monthly:provider:openai");
     expect(
       limitKey({
         window: "daily",
@@ -164,12 +160,8 @@ describe("limitKey", () => {
   });
 
   test("refuses a scope without the identifiers it needs", () => {
-    expect(() => limitKey({ window: "daily", scope: "provider" })).toThrow(
-      RangeError,
-    );
-    expect(() =>
-      limitKey({ window: "daily", scope: "model", provider: "openai" }),
-    ).toThrow(RangeError);
+    expect(() => limitKey({ window: "daily", scope: "provider" })).toThrow(RangeError);
+    expect(() => limitKey({ window: "daily", scope: "model", provider: "openai" })).toThrow(RangeError);
     expect(() =>
       limitKey({
         window: "daily",
@@ -196,9 +188,7 @@ describe("limitApplies and isModelAllowed", () => {
     expect(isModelAllowed("anonymous", "local-demo", "echo")).toBe(true);
     expect(isModelAllowed("anonymous", "openai", "gpt-4o-mini")).toBe(true);
     expect(isModelAllowed("anonymous", "openai", "gpt-4o")).toBe(false);
-    expect(isModelAllowed("anonymous", "anthropic", "claude-opus-4-1")).toBe(
-      false,
-    );
+    expect(isModelAllowed("anonymous", "anthropic", "claude-opus-4-1")).toBe(false);
     expect(isModelAllowed("free", "anthropic", "claude-opus-4-1")).toBe(true);
     expect(isModelAllowed("pro", "ollama", "llama3.1:8b")).toBe(true);
   });

@@ -11,12 +11,7 @@ import { silentLogger, type Logger } from "./logger.ts";
 import { asOf, rowStatuses, toDenials } from "./statuses.ts";
 import type { MeteringStore } from "./store.ts";
 import type { SubjectKey, SubjectRef } from "./subject.ts";
-import type {
-  ActualUsage,
-  LimitRowSpec,
-  QuotaRowState,
-  StoreAdmitResult,
-} from "./types.ts";
+import type { ActualUsage, LimitRowSpec, QuotaRowState, StoreAdmitResult } from "./types.ts";
 import { tierRowSpecs, windowsFor } from "./windows.ts";
 
 export type FailMode = "open" | "closed";
@@ -82,8 +77,7 @@ export type AdmitDecision =
       quotas: QuotaDimensionStatus[];
     };
 
-export type SettleOutcome =
-  "settled" | "duplicate" | "recorded" | "queued" | "released";
+export type SettleOutcome = "settled" | "duplicate" | "recorded" | "queued" | "released";
 
 export interface EngineMetrics {
   admitted: number;
@@ -147,29 +141,17 @@ export class QuotaEngine {
   /** Gives the subject its tier's limits (idempotent; also applies a tier change). */
   async init(subject: SubjectRef): Promise<void> {
     const now = this.clock.now();
-    await this.store.syncLimits(
-      windowsFor(subject, now),
-      initialLimits(subject),
-      now,
-      "sync",
-    );
+    await this.store.syncLimits(windowsFor(subject, now), initialLimits(subject), now, "sync");
   }
 
   /** First use of a subject: create missing rows, leave existing ones alone (cheap under a burst). */
   private async initMissing(subject: SubjectRef): Promise<void> {
     const now = this.clock.now();
-    await this.store.syncLimits(
-      windowsFor(subject, now),
-      initialLimits(subject),
-      now,
-      "missing",
-    );
+    await this.store.syncLimits(windowsFor(subject, now), initialLimits(subject), now, "missing");
   }
 
   async needsInit(subject: SubjectRef): Promise<boolean> {
-    return (
-      (await this.store.readRows(subject.key, this.clock.now())).length === 0
-    );
+    return (await this.store.readRows(subject.key, this.clock.now())).length === 0;
   }
 
   /** Reserves the estimate on every applicable limit, or denies naming every binding one. */
@@ -182,10 +164,7 @@ export class QuotaEngine {
     return this.decide(input, true);
   }
 
-  private async decide(
-    input: AdmitInput,
-    dryRun: boolean,
-  ): Promise<AdmitDecision> {
+  private async decide(input: AdmitInput, dryRun: boolean): Promise<AdmitDecision> {
     assertAmount("estTokens", input.estTokens);
     assertAmount("estCostMicros", input.estCostMicros);
     const subjects = [input.subject, ...(input.also ?? [])];
@@ -195,11 +174,7 @@ export class QuotaEngine {
       if (result.status === "uninitialized") {
         await Promise.all(
           subjects
-            .filter(
-              (s) =>
-                result.status === "uninitialized" &&
-                result.subjects.includes(s.key),
-            )
+            .filter((s) => result.status === "uninitialized" && result.subjects.includes(s.key))
             .map((s) => this.initMissing(s)),
         );
         result = await this.storeAdmit(input, subjects, dryRun);
@@ -209,14 +184,9 @@ export class QuotaEngine {
     }
     switch (result.status) {
       case "uninitialized":
-        throw new Error(
-          `quota rows missing after init for ${result.subjects.join(", ")}`,
-        );
+        throw new Error(`quota rows missing after init for ${result.subjects.join(", ")}`);
       case "duplicate": {
-        if (
-          result.eventStatus === "released" ||
-          result.eventStatus === "expired"
-        ) {
+        if (result.eventStatus === "released" || result.eventStatus === "expired") {
           throw new AppError(
             "CONFLICT",
             "This request was already admitted and then given up; use a new idempotency key.",
@@ -261,11 +231,7 @@ export class QuotaEngine {
     }
   }
 
-  private storeAdmit(
-    input: AdmitInput,
-    subjects: readonly SubjectRef[],
-    dryRun: boolean,
-  ) {
+  private storeAdmit(input: AdmitInput, subjects: readonly SubjectRef[], dryRun: boolean) {
     const now = this.clock.now();
     return this.store.admit({
       windows: subjects.map((s) => windowsFor(s, now)),
@@ -366,8 +332,7 @@ export class QuotaEngine {
     request: { provider: string; model: string; occurredAt: Date },
   ): Promise<"recorded" | "duplicate"> {
     const now = this.clock.now();
-    if ((await this.store.readRows(subject.key, now)).length === 0)
-      await this.initMissing(subject);
+    if ((await this.store.readRows(subject.key, now)).length === 0) await this.initMissing(subject);
     const r = await this.store.record({
       windows: windowsFor(subject, now),
       key,
@@ -401,22 +366,14 @@ export class QuotaEngine {
 
   private async enqueue(job: QueuedUsage): Promise<void> {
     this.metrics.queuedUsage++;
-    if (!this.queue)
-      throw new Error("quota store unreachable and no usage queue configured");
+    if (!this.queue) throw new Error("quota store unreachable and no usage queue configured");
     await this.queue.enqueue(job);
-    this.log.warn(
-      { subject: job.subject, kind: job.kind },
-      "usage queued for later settlement",
-    );
+    this.log.warn({ subject: job.subject, kind: job.kind }, "usage queued for later settlement");
   }
 
   /** A provider failure with no output: give the reservation back, charge nothing. */
-  async release(
-    subject: SubjectRef,
-    key: string,
-  ): Promise<"released" | "unchanged" | "not_found"> {
-    return (await this.store.release(subject.key, key, this.clock.now()))
-      .status;
+  async release(subject: SubjectRef, key: string): Promise<"released" | "unchanged" | "not_found"> {
+    return (await this.store.release(subject.key, key, this.clock.now())).status;
   }
 
   /** Gives back reservations held past their TTL (their holder died). */
@@ -452,20 +409,10 @@ export class QuotaEngine {
   }
 
   /** An operator override of one limit; `expiresAt` null keeps it until cleared. */
-  async setOverride(
-    subject: SubjectRef,
-    spec: LimitRowSpec,
-    expiresAt: Date | null,
-  ): Promise<void> {
+  async setOverride(subject: SubjectRef, spec: LimitRowSpec, expiresAt: Date | null): Promise<void> {
     const now = this.clock.now();
-    if (expiresAt && expiresAt <= now)
-      throw new AppError("BAD_REQUEST", "expiresAt must be in the future");
-    await this.store.setOverride(
-      windowsFor(subject, now),
-      spec,
-      { expiresAt },
-      now,
-    );
+    if (expiresAt && expiresAt <= now) throw new AppError("BAD_REQUEST", "expiresAt must be in the future");
+    await this.store.setOverride(windowsFor(subject, now), spec, { expiresAt }, now);
   }
 
   async clearOverride(
@@ -514,10 +461,7 @@ function virtualRow(subject: SubjectRef, spec: LimitRowSpec, w: ReturnType<typeo
 
 function assertAmount(field: string, value: number): void {
   if (!Number.isSafeInteger(value) || value < 0) {
-    throw new AppError(
-      "BAD_REQUEST",
-      `${field} must be a non-negative integer`,
-    );
+    throw new AppError("BAD_REQUEST", `${field} must be a non-negative integer`);
   }
 }
 

@@ -75,10 +75,8 @@ export interface HourlyRecord {
   costMicros: number;
 }
 
-const rowKey = (
-  subject: string,
-  s: { window: string; scope: string; provider: string; model: string },
-) => `${subject}|${s.window}|${s.scope}|${s.provider}|${s.model}`;
+const rowKey = (subject: string, s: { window: string; scope: string; provider: string; model: string }) =>
+  `${subject}|${s.window}|${s.scope}|${s.provider}|${s.model}`;
 
 function applies(row: MemRow, provider: string, model: string): boolean {
   return (
@@ -120,11 +118,7 @@ function view(row: MemRow, now: Date): QuotaRowState {
   };
 }
 
-function rollRow(
-  row: MemRow,
-  w: Pick<SubjectWindows, "daily" | "monthly">,
-  timezone: string,
-): void {
+function rollRow(row: MemRow, w: Pick<SubjectWindows, "daily" | "monthly">, timezone: string): void {
   const b = row.window === "daily" ? w.daily : w.monthly;
   row.requestsUsed = row.tokensUsed = row.costUsedMicros = 0;
   row.requestsReserved = row.tokensReserved = row.costReservedMicros = 0;
@@ -144,9 +138,7 @@ export class MemoryMeteringStore implements MeteringStore {
   readonly hourly = new Map<string, HourlyRecord>();
 
   private subjectRows(subject: string): MemRow[] {
-    return [...this.rows.values()]
-      .filter((r) => r.subject === subject)
-      .sort((a, b) => (a.id < b.id ? -1 : 1));
+    return [...this.rows.values()].filter((r) => r.subject === subject).sort((a, b) => (a.id < b.id ? -1 : 1));
   }
 
   private newRow(w: SubjectWindows, spec: LimitRowSpec): MemRow {
@@ -208,16 +200,14 @@ export class MemoryMeteringStore implements MeteringStore {
       };
     }
     for (const row of this.subjectRows(w.subject)) {
-      if (!wanted.has(rowKey(row.subject, row)))
-        row.tier = { requests: null, tokens: null, costMicros: null };
+      if (!wanted.has(rowKey(row.subject, row))) row.tier = { requests: null, tokens: null, costMicros: null };
     }
   }
 
   async admit(req: StoreAdmitRequest): Promise<StoreAdmitResult> {
     const subjects = req.windows.map((w) => w.subject);
     const missing = subjects.filter((s) => this.subjectRows(s).length === 0);
-    if (missing.length > 0)
-      return { status: "uninitialized", subjects: missing };
+    if (missing.length > 0) return { status: "uninitialized", subjects: missing };
     const owner = subjects[0]!;
     if (!req.dryRun) {
       const existing = this.events.get(`${owner}|${req.key}`);
@@ -241,8 +231,7 @@ export class MemoryMeteringStore implements MeteringStore {
         candidates.push(r);
       }
       if (!req.dryRun)
-        for (const row of this.subjectRows(w.subject))
-          if (row.resetAt <= req.now) rollRow(row, w, w.timezone);
+        for (const row of this.subjectRows(w.subject)) if (row.resetAt <= req.now) rollRow(row, w, w.timezone);
     }
     candidates.sort((a, b) => (a.id < b.id ? -1 : 1));
     const needTokens = Math.max(req.estTokens, 1);
@@ -250,30 +239,21 @@ export class MemoryMeteringStore implements MeteringStore {
     const denials: StoreDenial[] = [];
     for (const r of candidates) {
       const { limits } = effective(r, req.now);
-      if (
-        limits.requests !== null &&
-        r.requestsUsed + r.requestsReserved + 1 > limits.requests
-      )
+      if (limits.requests !== null && r.requestsUsed + r.requestsReserved + 1 > limits.requests)
         denials.push({
           rowId: r.id,
           dimension: "requests",
           used: r.requestsUsed + r.requestsReserved,
           limit: limits.requests,
         });
-      if (
-        limits.tokens !== null &&
-        r.tokensUsed + r.tokensReserved + needTokens > limits.tokens
-      )
+      if (limits.tokens !== null && r.tokensUsed + r.tokensReserved + needTokens > limits.tokens)
         denials.push({
           rowId: r.id,
           dimension: "tokens",
           used: r.tokensUsed + r.tokensReserved,
           limit: limits.tokens,
         });
-      if (
-        limits.costMicros !== null &&
-        r.costUsedMicros + r.costReservedMicros + needCost > limits.costMicros
-      )
+      if (limits.costMicros !== null && r.costUsedMicros + r.costReservedMicros + needCost > limits.costMicros)
         denials.push({
           rowId: r.id,
           dimension: "costMicros",
@@ -320,10 +300,7 @@ export class MemoryMeteringStore implements MeteringStore {
       if (r.windowStart > e.reservedAt) continue; // rolled over: the reset already cleared it
       r.requestsReserved = Math.max(r.requestsReserved - 1, 0);
       r.tokensReserved = Math.max(r.tokensReserved - e.estTokens, 0);
-      r.costReservedMicros = Math.max(
-        r.costReservedMicros - e.estCostMicros,
-        0,
-      );
+      r.costReservedMicros = Math.max(r.costReservedMicros - e.estCostMicros, 0);
     }
   }
 
@@ -334,9 +311,7 @@ export class MemoryMeteringStore implements MeteringStore {
     at: Date,
     u: StoreSettleRequest | StoreRecordRequest,
   ) {
-    const hourStart = new Date(
-      Math.floor(at.getTime() / 3_600_000) * 3_600_000,
-    );
+    const hourStart = new Date(Math.floor(at.getTime() / 3_600_000) * 3_600_000);
     const k = `${subject}|${provider}|${model}|${hourStart.toISOString()}`;
     const h = this.hourly.get(k) ?? {
       subject,
@@ -380,8 +355,7 @@ export class MemoryMeteringStore implements MeteringStore {
   async release(subject: SubjectKey, key: string): Promise<StoreReleaseResult> {
     const e = this.events.get(`${subject}|${key}`);
     if (!e) return { status: "not_found" };
-    if (e.status !== "reserved")
-      return { status: "unchanged", eventId: e.id, eventStatus: e.status };
+    if (e.status !== "reserved") return { status: "unchanged", eventId: e.id, eventStatus: e.status };
     this.unreserve(e);
     e.status = "released";
     return { status: "released", eventId: e.id };
@@ -389,10 +363,7 @@ export class MemoryMeteringStore implements MeteringStore {
 
   async expire(now: Date, limit: number): Promise<number> {
     const due = [...this.events.values()]
-      .filter(
-        (e) =>
-          e.status === "reserved" && e.expiresAt !== null && e.expiresAt <= now,
-      )
+      .filter((e) => e.status === "reserved" && e.expiresAt !== null && e.expiresAt <= now)
       .slice(0, limit);
     for (const e of due) {
       this.unreserve(e);
@@ -403,14 +374,12 @@ export class MemoryMeteringStore implements MeteringStore {
 
   async record(req: StoreRecordRequest): Promise<StoreRecordResult> {
     const w = req.windows;
-    if (this.events.has(`${w.subject}|${req.key}`))
-      return { status: "duplicate" };
+    if (this.events.has(`${w.subject}|${req.key}`)) return { status: "duplicate" };
     const rows = this.subjectRows(w.subject);
     for (const r of rows) if (r.resetAt <= req.now) rollRow(r, w, w.timezone);
     const applicable = rows.filter((r) => applies(r, req.provider, req.model));
     for (const r of applicable) {
-      if (!(r.windowStart <= req.occurredAt && req.occurredAt < r.resetAt))
-        continue;
+      if (!(r.windowStart <= req.occurredAt && req.occurredAt < r.resetAt)) continue;
       r.requestsUsed += 1;
       r.tokensUsed += req.inputTokens + req.outputTokens;
       r.costUsedMicros += req.costMicros;
@@ -441,20 +410,10 @@ export class MemoryMeteringStore implements MeteringStore {
   }
 
   async dueTimezones(now: Date): Promise<string[]> {
-    return [
-      ...new Set(
-        [...this.rows.values()]
-          .filter((r) => r.resetAt <= now)
-          .map((r) => r.timezone),
-      ),
-    ];
+    return [...new Set([...this.rows.values()].filter((r) => r.resetAt <= now).map((r) => r.timezone))];
   }
 
-  async rollZone(
-    timezone: string,
-    w: Pick<SubjectWindows, "daily" | "monthly">,
-    now: Date,
-  ): Promise<number> {
+  async rollZone(timezone: string, w: Pick<SubjectWindows, "daily" | "monthly">, now: Date): Promise<number> {
     let n = 0;
     for (const r of this.rows.values()) {
       if (r.timezone === timezone && r.resetAt <= now) {
@@ -465,11 +424,7 @@ export class MemoryMeteringStore implements MeteringStore {
     return n;
   }
 
-  async setOverride(
-    w: SubjectWindows,
-    spec: LimitRowSpec,
-    override: { expiresAt: Date | null } | null,
-  ): Promise<void> {
+  async setOverride(w: SubjectWindows, spec: LimitRowSpec, override: { expiresAt: Date | null } | null): Promise<void> {
     const row = this.upsertRow(w, spec);
     row.override = override
       ? {
@@ -481,10 +436,7 @@ export class MemoryMeteringStore implements MeteringStore {
       : null;
   }
 
-  async resetUsage(
-    subject: SubjectKey,
-    window: WindowType | undefined,
-  ): Promise<number> {
+  async resetUsage(subject: SubjectKey, window: WindowType | undefined): Promise<number> {
     let n = 0;
     for (const r of this.subjectRows(subject)) {
       if (window && r.window !== window) continue;
@@ -494,10 +446,7 @@ export class MemoryMeteringStore implements MeteringStore {
     return n;
   }
 
-  async getEvent(
-    subject: SubjectKey,
-    key: string,
-  ): Promise<UsageEventView | null> {
+  async getEvent(subject: SubjectKey, key: string): Promise<UsageEventView | null> {
     const e = this.events.get(`${subject}|${key}`);
     if (!e) return null;
     return { ...e, key: e.key };

@@ -1,4 +1,4 @@
-import type { Db } from "@wavelength/db";
+import type { Db, Prisma } from "@wavelength/db";
 import type { Clock } from "./clock.ts";
 import type { QueuedUsage, UsageQueue } from "./engine.ts";
 import { silentLogger, type Logger } from "./logger.ts";
@@ -64,7 +64,10 @@ export class SyncOutbox implements UsageQueue {
         return;
       }
       this.buffer.push(job);
-      this.log.warn({ err: (error as Error).message, buffered: this.buffer.length }, "outbox unreachable: buffering usage in memory");
+      this.log.warn(
+        { err: (error as Error).message, buffered: this.buffer.length },
+        "outbox unreachable: buffering usage in memory",
+      );
     }
   }
 
@@ -73,7 +76,8 @@ export class SyncOutbox implements UsageQueue {
       data: {
         subject: job.subject,
         kind: job.kind,
-        payload: { ...job, occurredAt: job.occurredAt.toISOString() } as object,
+        // Interfaces lack the index signature Prisma wants for JSON; the value is plain JSON.
+        payload: { ...job, occurredAt: job.occurredAt.toISOString() } as unknown as Prisma.InputJsonObject,
         nextAttemptAt: this.clock.now(),
       },
     });
@@ -106,11 +110,19 @@ export class SyncOutbox implements UsageQueue {
       new Date(now.getTime() + CLAIM_LEASE_MS).toISOString(),
       limit,
     );
-    return rows.map((r) => ({ ...r.payload, occurredAt: new Date(r.payload.occurredAt), jobId: r.id, attempts: r.attempts }));
+    return rows.map((r) => ({
+      ...r.payload,
+      occurredAt: new Date(r.payload.occurredAt),
+      jobId: r.id,
+      attempts: r.attempts,
+    }));
   }
 
   async complete(jobId: string): Promise<void> {
-    await this.db.syncJob.update({ where: { id: jobId }, data: { status: "completed", completedAt: this.clock.now(), lockedUntil: null } });
+    await this.db.syncJob.update({
+      where: { id: jobId },
+      data: { status: "completed", completedAt: this.clock.now(), lockedUntil: null },
+    });
   }
 
   async fail(jobId: string, attempts: number, error: unknown): Promise<void> {
@@ -125,7 +137,10 @@ export class SyncOutbox implements UsageQueue {
         nextAttemptAt: new Date(this.clock.now().getTime() + backoffMs(attempts)),
       },
     });
-    this.log[dead ? "error" : "warn"]({ jobId, attempts, err: message }, dead ? "outbox job dead" : "outbox job failed; will retry");
+    this.log[dead ? "error" : "warn"](
+      { jobId, attempts, err: message },
+      dead ? "outbox job dead" : "outbox job failed; will retry",
+    );
   }
 
   /** Deletes completed jobs older than the retention period. */
@@ -140,8 +155,16 @@ export class SyncOutbox implements UsageQueue {
     const [pending, failed, oldest, last] = await Promise.all([
       this.db.syncJob.count({ where: { ...where, status: { in: ["pending", "running"] } } }),
       this.db.syncJob.count({ where: { ...where, status: "dead" } }),
-      this.db.syncJob.findFirst({ where: { ...where, status: { in: ["pending", "running"] } }, orderBy: { createdAt: "asc" }, select: { createdAt: true } }),
-      this.db.syncJob.findFirst({ where: { ...where, status: "completed" }, orderBy: { completedAt: "desc" }, select: { completedAt: true } }),
+      this.db.syncJob.findFirst({
+        where: { ...where, status: { in: ["pending", "running"] } },
+        orderBy: { createdAt: "asc" },
+        select: { createdAt: true },
+      }),
+      this.db.syncJob.findFirst({
+        where: { ...where, status: "completed" },
+        orderBy: { completedAt: "desc" },
+        select: { completedAt: true },
+      }),
     ]);
     return { pending, failed, oldestPendingAt: oldest?.createdAt ?? null, lastCompletedAt: last?.completedAt ?? null };
   }

@@ -17,10 +17,7 @@ import type {
 } from "./types.ts";
 
 /** A row as wl_row_json() renders it (times as epoch milliseconds). */
-interface RowJson extends Omit<
-  QuotaRowState,
-  "windowStart" | "resetAt" | "overrideExpiresAt"
-> {
+interface RowJson extends Omit<QuotaRowState, "windowStart" | "resetAt" | "overrideExpiresAt"> {
   windowStart: number;
   resetAt: number;
   overrideExpiresAt: number | null;
@@ -31,8 +28,7 @@ function toRow(r: RowJson): QuotaRowState {
     ...r,
     windowStart: new Date(r.windowStart),
     resetAt: new Date(r.resetAt),
-    overrideExpiresAt:
-      r.overrideExpiresAt === null ? null : new Date(r.overrideExpiresAt),
+    overrideExpiresAt: r.overrideExpiresAt === null ? null : new Date(r.overrideExpiresAt),
   };
 }
 
@@ -147,8 +143,7 @@ export class PrismaMeteringStore implements MeteringStore {
       req.ttlMs,
       req.dryRun,
     );
-    if ("rows" in r)
-      return { ...r, rows: r.rows.map(toRow) } as StoreAdmitResult;
+    if ("rows" in r) return { ...r, rows: r.rows.map(toRow) } as StoreAdmitResult;
     return r;
   }
 
@@ -167,25 +162,12 @@ export class PrismaMeteringStore implements MeteringStore {
     );
   }
 
-  release(
-    subject: SubjectKey,
-    key: string,
-    now: Date,
-  ): Promise<StoreReleaseResult> {
-    return this.one(
-      `SELECT wl_release($1, $2, $3::timestamptz) AS r`,
-      subject,
-      key,
-      now.toISOString(),
-    );
+  release(subject: SubjectKey, key: string, now: Date): Promise<StoreReleaseResult> {
+    return this.one(`SELECT wl_release($1, $2, $3::timestamptz) AS r`, subject, key, now.toISOString());
   }
 
   expire(now: Date, limit: number): Promise<number> {
-    return this.one(
-      `SELECT wl_expire($1::timestamptz, $2::int) AS r`,
-      now.toISOString(),
-      limit,
-    );
+    return this.one(`SELECT wl_expire($1::timestamptz, $2::int) AS r`, now.toISOString(), limit);
   }
 
   record(req: StoreRecordRequest): Promise<StoreRecordResult> {
@@ -231,11 +213,7 @@ export class PrismaMeteringStore implements MeteringStore {
     return rows.map((r) => r.tz);
   }
 
-  rollZone(
-    timezone: string,
-    w: Omit<SubjectWindows, "subject" | "timezone">,
-    now: Date,
-  ): Promise<number> {
+  rollZone(timezone: string, w: Omit<SubjectWindows, "subject" | "timezone">, now: Date): Promise<number> {
     // Locks in id order like every admission, so the sweep cannot deadlock with one.
     return this.db.$executeRawUnsafe(
       `WITH due AS (
@@ -287,23 +265,13 @@ export class PrismaMeteringStore implements MeteringStore {
       override ? spec.tokens : null,
       override ? spec.costMicros : null,
       override?.expiresAt ? override.expiresAt.toISOString() : null,
-      (spec.window === "daily"
-        ? windows.daily
-        : windows.monthly
-      ).start.toISOString(),
-      (spec.window === "daily"
-        ? windows.daily
-        : windows.monthly
-      ).resetsAt.toISOString(),
+      (spec.window === "daily" ? windows.daily : windows.monthly).start.toISOString(),
+      (spec.window === "daily" ? windows.daily : windows.monthly).resetsAt.toISOString(),
       now.toISOString(),
     );
   }
 
-  resetUsage(
-    subject: SubjectKey,
-    window: WindowType | undefined,
-    now: Date,
-  ): Promise<number> {
+  resetUsage(subject: SubjectKey, window: WindowType | undefined, now: Date): Promise<number> {
     return this.db.$executeRawUnsafe(
       `UPDATE user_quota_limits SET requests_used = 0, tokens_used = 0, cost_used_micros = 0,
          updated_at = $3::timestamptz AT TIME ZONE 'UTC'
@@ -314,10 +282,7 @@ export class PrismaMeteringStore implements MeteringStore {
     );
   }
 
-  async getEvent(
-    subject: SubjectKey,
-    key: string,
-  ): Promise<UsageEventView | null> {
+  async getEvent(subject: SubjectKey, key: string): Promise<UsageEventView | null> {
     const e = await this.db.usageEvent.findUnique({
       where: { subject_idempotencyKey: { subject, idempotencyKey: key } },
     });

@@ -1,10 +1,4 @@
-import {
-  DIMENSIONS,
-  percentUsed,
-  remainingOf,
-  type QuotaDenial,
-  type QuotaDimensionStatus,
-} from "@wavelength/shared";
+import { DIMENSIONS, percentUsed, remainingOf, type QuotaDenial, type QuotaDimensionStatus } from "@wavelength/shared";
 import type { QuotaRowState, StoreDenial, SubjectWindows } from "./types.ts";
 
 const LIMIT = {
@@ -27,11 +21,7 @@ const RESERVED = {
  * How a row reads at `now` without writing: a window that has ended shows as
  * the fresh window the next access will roll it into (the lazy reset).
  */
-export function asOf(
-  row: QuotaRowState,
-  now: Date,
-  windows: SubjectWindows,
-): QuotaRowState {
+export function asOf(row: QuotaRowState, now: Date, windows: SubjectWindows): QuotaRowState {
   if (row.resetAt > now) return row;
   const b = row.window === "daily" ? windows.daily : windows.monthly;
   return {
@@ -48,9 +38,7 @@ export function asOf(
 }
 
 /** One status per limited dimension of each row; `used` includes reservations in flight. */
-export function rowStatuses(
-  rows: readonly QuotaRowState[],
-): QuotaDimensionStatus[] {
+export function rowStatuses(rows: readonly QuotaRowState[]): QuotaDimensionStatus[] {
   const out: QuotaDimensionStatus[] = [];
   for (const row of rows) {
     for (const d of DIMENSIONS) {
@@ -78,10 +66,7 @@ export function rowStatuses(
   return out;
 }
 
-export function toDenials(
-  denials: readonly StoreDenial[],
-  rows: readonly QuotaRowState[],
-): QuotaDenial[] {
+export function toDenials(denials: readonly StoreDenial[], rows: readonly QuotaRowState[]): QuotaDenial[] {
   const byId = new Map(rows.map((r) => [r.id, r]));
   return denials.map((d) => {
     const row = byId.get(d.rowId)!;

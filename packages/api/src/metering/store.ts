@@ -28,19 +28,10 @@ export interface MeteringStore {
    * not in `specs` lose their tier limit (an operator override stays). With
    * mode "missing", only missing rows are created (first use of a subject).
    */
-  syncLimits(
-    windows: SubjectWindows,
-    specs: readonly LimitRowSpec[],
-    now: Date,
-    mode?: SyncMode,
-  ): Promise<void>;
+  syncLimits(windows: SubjectWindows, specs: readonly LimitRowSpec[], now: Date, mode?: SyncMode): Promise<void>;
   admit(request: StoreAdmitRequest): Promise<StoreAdmitResult>;
   settle(request: StoreSettleRequest): Promise<StoreSettleResult>;
-  release(
-    subject: SubjectKey,
-    key: string,
-    now: Date,
-  ): Promise<StoreReleaseResult>;
+  release(subject: SubjectKey, key: string, now: Date): Promise<StoreReleaseResult>;
   /** Gives back reservations past their TTL; returns how many. */
   expire(now: Date, limit: number): Promise<number>;
   record(request: StoreRecordRequest): Promise<StoreRecordResult>;
@@ -49,11 +40,7 @@ export interface MeteringStore {
   /** Zones of rows whose window has ended (for the reset sweep). */
   dueTimezones(now: Date): Promise<string[]>;
   /** Resets every row in `timezone` whose window ended, into the given windows. */
-  rollZone(
-    timezone: string,
-    windows: Omit<SubjectWindows, "subject" | "timezone">,
-    now: Date,
-  ): Promise<number>;
+  rollZone(timezone: string, windows: Omit<SubjectWindows, "subject" | "timezone">, now: Date): Promise<number>;
   /** Sets (or with `limits` null, clears) an operator override on one row, creating the row if needed. */
   setOverride(
     windows: SubjectWindows,
@@ -62,10 +49,6 @@ export interface MeteringStore {
     now: Date,
   ): Promise<void>;
   /** Zeroes usage (not in-flight reservations) of the subject's rows, optionally of one window type. */
-  resetUsage(
-    subject: SubjectKey,
-    window: WindowType | undefined,
-    now: Date,
-  ): Promise<number>;
+  resetUsage(subject: SubjectKey, window: WindowType | undefined, now: Date): Promise<number>;
   getEvent(subject: SubjectKey, key: string): Promise<UsageEventView | null>;
 }

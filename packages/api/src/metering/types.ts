@@ -106,8 +106,7 @@ export interface StoreRecordRequest extends ActualUsage {
   now: Date;
 }
 
-export type StoreRecordResult =
-  { status: "recorded"; eventId: string } | { status: "duplicate" };
+export type StoreRecordResult = { status: "recorded"; eventId: string } | { status: "duplicate" };
 
 /** A limit as the tier table or an operator states it (null = unlimited). */
 export interface LimitRowSpec {

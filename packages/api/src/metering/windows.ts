@@ -1,9 +1,4 @@
-import {
-  tierLimits,
-  windowBounds,
-  type LimitSpec,
-  type TierName,
-} from "@wavelength/shared";
+import { tierLimits, windowBounds, type LimitSpec, type TierName } from "@wavelength/shared";
 import type { SubjectRef } from "./subject.ts";
 import type { LimitRowSpec, SubjectWindows, WindowBounds } from "./types.ts";
 
@@ -14,7 +9,10 @@ const cache = new Map<string, { daily: WindowBounds; monthly: WindowBounds }>();
 export function windowsFor(subject: Pick<SubjectRef, "key" | "timeZone">, now: Date): SubjectWindows {
   let w = cache.get(subject.timeZone);
   if (!w || now < w.daily.start || now >= w.daily.resetsAt) {
-    w = { daily: windowBounds("daily", now, subject.timeZone), monthly: windowBounds("monthly", now, subject.timeZone) };
+    w = {
+      daily: windowBounds("daily", now, subject.timeZone),
+      monthly: windowBounds("monthly", now, subject.timeZone),
+    };
     if (cache.size > 1_000) cache.clear();
     cache.set(subject.timeZone, w);
   }

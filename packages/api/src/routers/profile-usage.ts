@@ -1,4 +1,11 @@
-import { localDateString, windowBounds, type ProfileUsageInput, type ProfileUsageOutput, type UsagePoint, type UsageTotals } from "@wavelength/shared";
+import {
+  localDateString,
+  windowBounds,
+  type ProfileUsageInput,
+  type ProfileUsageOutput,
+  type UsagePoint,
+  type UsageTotals,
+} from "@wavelength/shared";
 import type { Db } from "@wavelength/db";
 
 interface HourRow {
@@ -24,7 +31,8 @@ function add(into: UsageTotals, r: UsageTotals): void {
 export function bucketStarts(from: Date, to: Date, granularity: "hour" | "day", timeZone: string): Date[] {
   const out: Date[] = [];
   if (granularity === "hour") {
-    for (let t = Math.floor(from.getTime() / 3_600_000) * 3_600_000; t < to.getTime(); t += 3_600_000) out.push(new Date(t));
+    for (let t = Math.floor(from.getTime() / 3_600_000) * 3_600_000; t < to.getTime(); t += 3_600_000)
+      out.push(new Date(t));
     return out;
   }
   let day = windowBounds("daily", from, timeZone);
@@ -74,7 +82,9 @@ export async function profileUsage(
   const groups = [...new Set(rows.map(groupOf))];
   // An empty range still gets its zero-filled series.
   if (groups.length === 0) groups.push(null);
-  const series = new Map<string | null, UsagePoint[]>(groups.map((g) => [g, starts.map((at) => ({ at, group: g, ...zero() }))]));
+  const series = new Map<string | null, UsagePoint[]>(
+    groups.map((g) => [g, starts.map((at) => ({ at, group: g, ...zero() }))]),
+  );
 
   const totals = zero();
   const byProvider = new Map<string, UsageTotals & { provider: string }>();
@@ -82,7 +92,12 @@ export async function profileUsage(
   for (const r of rows) {
     const i = indexOf.get(keyOf(r.at) as never);
     if (i === undefined) continue;
-    const amount = { requests: r.requests, inputTokens: r.inputTokens, outputTokens: r.outputTokens, costMicros: r.costMicros };
+    const amount = {
+      requests: r.requests,
+      inputTokens: r.inputTokens,
+      outputTokens: r.outputTokens,
+      costMicros: r.costMicros,
+    };
     add(series.get(groupOf(r))![i]!, amount);
     add(totals, amount);
     const p = byProvider.get(r.provider) ?? { provider: r.provider, ...zero() };
@@ -94,7 +109,9 @@ export async function profileUsage(
     byModel.set(mk, m);
   }
 
-  const [acc] = await db.$queryRawUnsafe<{ settled: number; estimated: number; est: number | null; actual: number | null }[]>(
+  const [acc] = await db.$queryRawUnsafe<
+    { settled: number; estimated: number; est: number | null; actual: number | null }[]
+  >(
     `SELECT count(*)::int AS settled, count(*) FILTER (WHERE usage_estimated)::int AS estimated,
             sum(est_tokens)::float8 AS est, sum(input_tokens + output_tokens)::float8 AS actual
      FROM usage_events

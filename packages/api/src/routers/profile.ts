@@ -25,13 +25,19 @@ export const profileRouter = router({
     if (id.kind === "anonymous") {
       if (input.name !== undefined) throw new AppError("UNAUTHENTICATED", "Sign in to set a name.");
       if (input.timezone !== undefined) {
-        await ctx.services.db.anonymousSession.update({ where: { anonymousId: id.anonymousId }, data: { timezone: input.timezone } });
+        await ctx.services.db.anonymousSession.update({
+          where: { anonymousId: id.anonymousId },
+          data: { timezone: input.timezone },
+        });
       }
       return { timezone: input.timezone ?? id.timeZone };
     }
     const user = await ctx.services.db.user.update({
       where: { id: id.userId },
-      data: { ...(input.name !== undefined ? { name: input.name } : {}), ...(input.timezone !== undefined ? { timezone: input.timezone } : {}) },
+      data: {
+        ...(input.name !== undefined ? { name: input.name } : {}),
+        ...(input.timezone !== undefined ? { timezone: input.timezone } : {}),
+      },
       select: { name: true, timezone: true },
     });
     return user;

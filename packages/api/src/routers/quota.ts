@@ -72,12 +72,25 @@ export const quotaRouter = router({
       const o = input.override;
       await engine.setOverride(
         subject,
-        { window: o.window, scope: o.scope, provider: o.provider ?? "", model: o.model ?? "", requests: o.requests, tokens: o.tokens, costMicros: o.costMicros },
+        {
+          window: o.window,
+          scope: o.scope,
+          provider: o.provider ?? "",
+          model: o.model ?? "",
+          requests: o.requests,
+          tokens: o.tokens,
+          costMicros: o.costMicros,
+        },
         o.expiresAt ?? null,
       );
     }
     await db.auditLog.create({
-      data: { actor: actorOf(ctx), action: "quota.set", target: subject.key, details: JSON.parse(JSON.stringify(input)) as object },
+      data: {
+        actor: actorOf(ctx),
+        action: "quota.set",
+        target: subject.key,
+        details: JSON.parse(JSON.stringify(input)) as object,
+      },
     });
     return { subject: subject.key, tier: subject.tier, statuses: await engine.statuses(subject) };
   }),
@@ -87,7 +100,12 @@ export const quotaRouter = router({
     const subject = await userSubject(ctx.services.db, input.userId);
     const rows = await ctx.services.engine.resetUsage(subject, input.window);
     await ctx.services.db.auditLog.create({
-      data: { actor: actorOf(ctx), action: "quota.reset", target: subject.key, details: { window: input.window ?? "all" } },
+      data: {
+        actor: actorOf(ctx),
+        action: "quota.reset",
+        target: subject.key,
+        details: { window: input.window ?? "all" },
+      },
     });
     return { subject: subject.key, resetRows: rows };
   }),

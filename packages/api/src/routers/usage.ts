@@ -36,7 +36,11 @@ function remainingByDimension(quotas: readonly QuotaDimensionStatus[]): UsageChe
   return out;
 }
 
-export function statusOf(tier: UsageStatusOutput["tier"], timeZone: string, quotas: QuotaDimensionStatus[]): UsageStatusOutput {
+export function statusOf(
+  tier: UsageStatusOutput["tier"],
+  timeZone: string,
+  quotas: QuotaDimensionStatus[],
+): UsageStatusOutput {
   const resets = quotas.map((q) => q.resetsAt.getTime());
   return {
     tier,
@@ -93,7 +97,9 @@ export const usageRouter = router({
     });
     if (!d.allowed) {
       const first = d.denials[0]!;
-      throw new AppError("QUOTA_EXCEEDED", describeDenial(first, subject.timeZone, ctx.services.clock.now()), { quota: d.denials });
+      throw new AppError("QUOTA_EXCEEDED", describeDenial(first, subject.timeZone, ctx.services.clock.now()), {
+        quota: d.denials,
+      });
     }
     const quotas = d.failOpen ? [] : await ctx.services.engine.statuses(subject);
     return { idempotencyKey: d.key, eventId: d.eventId, duplicate: d.duplicate, failOpen: d.failOpen, quotas };
@@ -135,7 +141,10 @@ export const usageRouter = router({
     const out: UsageSyncOutput = { accepted: 0, duplicates: 0, queued: 0, rejected: [] };
     for (const r of input.records) {
       if (!isModelAllowed(subject.tier, r.provider, r.model)) {
-        out.rejected.push({ idempotencyKey: r.idempotencyKey, reason: `Your plan cannot use ${r.provider}/${r.model}.` });
+        out.rejected.push({
+          idempotencyKey: r.idempotencyKey,
+          reason: `Your plan cannot use ${r.provider}/${r.model}.`,
+        });
         continue;
       }
       const usage = {
@@ -171,8 +180,8 @@ export const usageRouter = router({
     return out;
   }),
 
-  syncStatus: publicProcedure.query(
-    ({ ctx }): Promise<UsageSyncStatusOutput> => ctx.services.outbox.statusFor(subjectOf(ctx.identity).key),
+  syncStatus: publicProcedure.query(({ ctx }): Promise<UsageSyncStatusOutput> =>
+    ctx.services.outbox.statusFor(subjectOf(ctx.identity).key),
   ),
 
   /** The sweep on demand (it also runs in the background): expired reservations and ended windows. */

@@ -11,7 +11,16 @@ import { REPO_ROOT } from "../support/migrate.ts";
 /** Prisma/driver counters of what actually sits in the rows, straight from SQL. */
 async function rowTotals(db: Database, subject: string) {
   return db.prisma.$queryRawUnsafe<
-    { window_type: string; scope: string; requests: number; tokens: bigint; cost: bigint; token_limit: bigint | null; cost_limit: bigint | null; request_limit: number | null }[]
+    {
+      window_type: string;
+      scope: string;
+      requests: number;
+      tokens: bigint;
+      cost: bigint;
+      token_limit: bigint | null;
+      cost_limit: bigint | null;
+      request_limit: number | null;
+    }[]
   >(
     `SELECT window_type::text, scope::text, requests_used + requests_reserved AS requests,
             tokens_used + tokens_reserved AS tokens, cost_used_micros + cost_reserved_micros AS cost,
@@ -42,7 +51,14 @@ for (const name of DATABASE_ENGINES) {
       const s: SubjectRef = { key: `anon:${randomUUID()}`, tier: "anonymous", timeZone: "America/Sao_Paulo" };
       const results = await Promise.all(
         Array.from({ length: 500 }, () =>
-          engine.admit({ subject: s, provider: "local-demo", model: "demo-1", estTokens: 10, estCostMicros: 0, key: randomUUID() }),
+          engine.admit({
+            subject: s,
+            provider: "local-demo",
+            model: "demo-1",
+            estTokens: 10,
+            estCostMicros: 0,
+            key: randomUUID(),
+          }),
         ),
       );
       expect(results.filter((r) => r.allowed)).toHaveLength(50);
@@ -63,7 +79,11 @@ for (const name of DATABASE_ENGINES) {
         seed = (seed * 1103515245 + 12345) % 2 ** 31;
         return seed % n;
       };
-      const jobs = Array.from({ length: 300 }, () => ({ estTokens: 200 + rand(1_500), estCostMicros: 1_000 + rand(40_000), key: randomUUID() }));
+      const jobs = Array.from({ length: 300 }, () => ({
+        estTokens: 200 + rand(1_500),
+        estCostMicros: 1_000 + rand(40_000),
+        key: randomUUID(),
+      }));
       const deniedBy = new Set<string>();
       await Promise.all(
         jobs.map(async (j) => {
@@ -76,7 +96,14 @@ for (const name of DATABASE_ENGINES) {
           await engine.settle(
             s,
             j.key,
-            { inputTokens: input, outputTokens: rand(j.estTokens - input + 1), cachedInputTokens: 0, costMicros: rand(j.estCostMicros + 1), estimated: false, priceVersion: null },
+            {
+              inputTokens: input,
+              outputTokens: rand(j.estTokens - input + 1),
+              cachedInputTokens: 0,
+              costMicros: rand(j.estCostMicros + 1),
+              estimated: false,
+              priceVersion: null,
+            },
             { provider: "mistral", model: "mistral-large" },
           );
         }),
@@ -94,10 +121,29 @@ for (const name of DATABASE_ENGINES) {
 
     it("settles each key once under concurrent duplicate settlements", async () => {
       const s: SubjectRef = { key: `user:${randomUUID()}`, tier: "pro", timeZone: "UTC" };
-      await engine.admit({ subject: s, provider: "openai", model: "gpt-4o", estTokens: 1_000, estCostMicros: 10_000, key: "dup-settle" });
+      await engine.admit({
+        subject: s,
+        provider: "openai",
+        model: "gpt-4o",
+        estTokens: 1_000,
+        estCostMicros: 10_000,
+        key: "dup-settle",
+      });
       const outcomes = await Promise.all(
         Array.from({ length: 20 }, () =>
-          engine.settle(s, "dup-settle", { inputTokens: 300, outputTokens: 200, cachedInputTokens: 0, costMicros: 4_000, estimated: false, priceVersion: null }, { provider: "openai", model: "gpt-4o" }),
+          engine.settle(
+            s,
+            "dup-settle",
+            {
+              inputTokens: 300,
+              outputTokens: 200,
+              cachedInputTokens: 0,
+              costMicros: 4_000,
+              estimated: false,
+              priceVersion: null,
+            },
+            { provider: "openai", model: "gpt-4o" },
+          ),
         ),
       );
       expect(outcomes.filter((o) => o === "settled")).toHaveLength(1);

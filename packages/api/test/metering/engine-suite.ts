@@ -42,8 +42,19 @@ export function engineSuite(label: string, open: () => Promise<StoreHandle>) {
       tier,
       timeZone,
     });
-    const admit = (s: SubjectRef, over: Partial<{ provider: string; model: string; estTokens: number; estCostMicros: number; key: string }> = {}) =>
-      engine.admit({ subject: s, provider: "openai", model: "gpt-4o-mini", estTokens: 100, estCostMicros: 1_000, key: randomUUID(), ...over });
+    const admit = (
+      s: SubjectRef,
+      over: Partial<{ provider: string; model: string; estTokens: number; estCostMicros: number; key: string }> = {},
+    ) =>
+      engine.admit({
+        subject: s,
+        provider: "openai",
+        model: "gpt-4o-mini",
+        estTokens: 100,
+        estCostMicros: 1_000,
+        key: randomUUID(),
+        ...over,
+      });
     const status = async (s: SubjectRef, window: "daily" | "monthly", dimension: string, scope = "general") =>
       (await engine.statuses(s)).find((q) => q.window === window && q.dimension === dimension && q.scope === scope);
 
@@ -107,11 +118,20 @@ export function engineSuite(label: string, open: () => Promise<StoreHandle>) {
       setup();
       const s = subject("free");
       for (let i = 0; i < 20; i++) {
-        expect((await admit(s, { provider: "anthropic", model: "claude-opus-4-1", estTokens: 10, estCostMicros: 10 })).allowed).toBe(true);
+        expect(
+          (await admit(s, { provider: "anthropic", model: "claude-opus-4-1", estTokens: 10, estCostMicros: 10 }))
+            .allowed,
+        ).toBe(true);
       }
-      const opus = await admit(s, { provider: "anthropic", model: "claude-opus-4-1", estTokens: 10, estCostMicros: 10 });
+      const opus = await admit(s, {
+        provider: "anthropic",
+        model: "claude-opus-4-1",
+        estTokens: 10,
+        estCostMicros: 10,
+      });
       expect(opus.allowed).toBe(false);
-      if (!opus.allowed) expect(opus.denials[0]).toMatchObject({ scope: "model", provider: "anthropic", model: "claude-opus-4-1" });
+      if (!opus.allowed)
+        expect(opus.denials[0]).toMatchObject({ scope: "model", provider: "anthropic", model: "claude-opus-4-1" });
       expect((await admit(s, { provider: "anthropic", model: "claude-sonnet-4-5" })).allowed).toBe(true);
       expect((await admit(s, { provider: "openai", model: "claude-opus-4-1" })).allowed).toBe(true);
     });
@@ -121,10 +141,14 @@ export function engineSuite(label: string, open: () => Promise<StoreHandle>) {
       const s = subject("free");
       const d = await admit(s, { key: "req-settle-1", estTokens: 500, estCostMicros: 5_000 });
       expect(d.allowed).toBe(true);
-      expect(await engine.settle(s, "req-settle-1", usage(120, 80, 900), { provider: "openai", model: "gpt-4o-mini" })).toBe("settled");
+      expect(
+        await engine.settle(s, "req-settle-1", usage(120, 80, 900), { provider: "openai", model: "gpt-4o-mini" }),
+      ).toBe("settled");
       const after = await status(s, "daily", "tokens");
       expect(after).toMatchObject({ used: 200, reserved: 0 });
-      expect(await engine.settle(s, "req-settle-1", usage(120, 80, 900), { provider: "openai", model: "gpt-4o-mini" })).toBe("duplicate");
+      expect(
+        await engine.settle(s, "req-settle-1", usage(120, 80, 900), { provider: "openai", model: "gpt-4o-mini" }),
+      ).toBe("duplicate");
       expect(await status(s, "daily", "tokens")).toEqual(after);
       expect(await status(s, "daily", "costMicros")).toMatchObject({ used: 900, reserved: 0 });
       expect(await status(s, "daily", "requests")).toMatchObject({ used: 1, reserved: 0 });
@@ -151,7 +175,9 @@ export function engineSuite(label: string, open: () => Promise<StoreHandle>) {
       expect(await engine.release(s, "req-release-1")).toBe("released");
       expect(await status(s, "daily", "tokens")).toMatchObject({ used: 0, reserved: 0 });
       expect(await engine.release(s, "req-release-1")).toBe("unchanged");
-      expect(await engine.settle(s, "req-release-1", usage(1, 1, 1), { provider: "openai", model: "gpt-4o-mini" })).toBe("released");
+      expect(
+        await engine.settle(s, "req-release-1", usage(1, 1, 1), { provider: "openai", model: "gpt-4o-mini" }),
+      ).toBe("released");
       expect(await status(s, "daily", "requests")).toMatchObject({ used: 0 });
     });
 
@@ -166,9 +192,13 @@ export function engineSuite(label: string, open: () => Promise<StoreHandle>) {
       clock.advance(2_000);
       expect(await engine.expireReservations()).toBeGreaterThanOrEqual(1);
       expect(await status(s, "daily", "tokens")).toMatchObject({ used: 0, reserved: 0 });
-      expect(await engine.settle(s, "req-crash-1", usage(300, 200, 100), { provider: "openai", model: "gpt-4o-mini" })).toBe("settled");
+      expect(
+        await engine.settle(s, "req-crash-1", usage(300, 200, 100), { provider: "openai", model: "gpt-4o-mini" }),
+      ).toBe("settled");
       expect(await status(s, "daily", "tokens")).toMatchObject({ used: 500, reserved: 0 });
-      expect(await engine.settle(s, "req-crash-1", usage(300, 200, 100), { provider: "openai", model: "gpt-4o-mini" })).toBe("duplicate");
+      expect(
+        await engine.settle(s, "req-crash-1", usage(300, 200, 100), { provider: "openai", model: "gpt-4o-mini" }),
+      ).toBe("duplicate");
       expect(await status(s, "daily", "tokens")).toMatchObject({ used: 500 });
     });
 
@@ -196,7 +226,10 @@ export function engineSuite(label: string, open: () => Promise<StoreHandle>) {
       expect(m?.resetsAt).toEqual(new Date("2026-02-28T11:00:00.000Z")); // 1 March 00:00 NZDT
       clock.set("2026-02-28T11:00:00.000Z");
       // Read-only view already shows the fresh window…
-      expect(await status(s, "monthly", "requests")).toMatchObject({ used: 0, resetsAt: new Date("2026-03-31T11:00:00.000Z") });
+      expect(await status(s, "monthly", "requests")).toMatchObject({
+        used: 0,
+        resetsAt: new Date("2026-03-31T11:00:00.000Z"),
+      });
       // …and the sweep writes it.
       expect(await engine.resetExpired()).toBeGreaterThanOrEqual(2);
       const rows = await handle.store.readRows(s.key, clock.now());
@@ -209,7 +242,9 @@ export function engineSuite(label: string, open: () => Promise<StoreHandle>) {
       await admit(s, { key: "req-midnight-1", estTokens: 1_000 });
       clock.set("2026-03-10T23:00:30Z"); // after local midnight
       await admit(s, { key: "req-midnight-2", estTokens: 10 });
-      expect(await engine.settle(s, "req-midnight-1", usage(400, 100, 50), { provider: "openai", model: "gpt-4o-mini" })).toBe("settled");
+      expect(
+        await engine.settle(s, "req-midnight-1", usage(400, 100, 50), { provider: "openai", model: "gpt-4o-mini" }),
+      ).toBe("settled");
       // The new day holds only the second request's reservation.
       expect(await status(s, "daily", "tokens")).toMatchObject({ used: 10, reserved: 10 });
       expect(await status(s, "monthly", "tokens")).toMatchObject({ used: 510 });
@@ -231,16 +266,34 @@ export function engineSuite(label: string, open: () => Promise<StoreHandle>) {
       clock.set("2026-03-10T13:00:00Z");
       expect(await status(s, "daily", "requests")).toMatchObject({ limit: 50, source: "tier", used: 60 });
       await expect(
-        engine.setOverride(s, { window: "daily", scope: "general", provider: "", model: "", requests: 1, tokens: null, costMicros: null }, new Date("2026-03-10T12:00:00Z")),
+        engine.setOverride(
+          s,
+          { window: "daily", scope: "general", provider: "", model: "", requests: 1, tokens: null, costMicros: null },
+          new Date("2026-03-10T12:00:00Z"),
+        ),
       ).rejects.toThrow(/future/);
     });
 
     it("checks without reserving", async () => {
       setup();
       const s = subject("free");
-      const c = await engine.check({ subject: s, provider: "openai", model: "gpt-4o-mini", estTokens: 10, estCostMicros: 10, key: "check-1" });
+      const c = await engine.check({
+        subject: s,
+        provider: "openai",
+        model: "gpt-4o-mini",
+        estTokens: 10,
+        estCostMicros: 10,
+        key: "check-1",
+      });
       expect(c.allowed).toBe(true);
-      const denied = await engine.check({ subject: s, provider: "openai", model: "gpt-4o-mini", estTokens: 200_000, estCostMicros: 0, key: "check-2" });
+      const denied = await engine.check({
+        subject: s,
+        provider: "openai",
+        model: "gpt-4o-mini",
+        estTokens: 200_000,
+        estCostMicros: 0,
+        key: "check-2",
+      });
       expect(denied.allowed).toBe(false);
       expect(await status(s, "daily", "tokens")).toMatchObject({ used: 0, reserved: 0 });
     });
@@ -253,7 +306,15 @@ export function engineSuite(label: string, open: () => Promise<StoreHandle>) {
       for (let v = 0; v < 5; v++) {
         const visitor = subject("anonymous");
         for (let i = 0; i < 50; i++) {
-          const d = await engine.admit({ subject: visitor, also: [ip], provider: "local-demo", model: "demo-1", estTokens: 1, estCostMicros: 0, key: randomUUID() });
+          const d = await engine.admit({
+            subject: visitor,
+            also: [ip],
+            provider: "local-demo",
+            model: "demo-1",
+            estTokens: 1,
+            estCostMicros: 0,
+            key: randomUUID(),
+          });
           if (d.allowed) admitted++;
           else expect(d.denials[0]).toMatchObject({ dimension: "requests", limit: 200 });
         }
@@ -267,7 +328,9 @@ export function engineSuite(label: string, open: () => Promise<StoreHandle>) {
       const rec = { provider: "openai", model: "gpt-4o", occurredAt: new Date("2026-03-10T10:00:00Z") };
       expect(await engine.record(s, "sync-1", usage(100, 50, 700), rec)).toBe("recorded");
       expect(await engine.record(s, "sync-1", usage(100, 50, 700), rec)).toBe("duplicate");
-      expect(await engine.record(s, "sync-2", usage(10, 5, 7), { ...rec, occurredAt: new Date("2026-03-09T10:00:00Z") })).toBe("recorded");
+      expect(
+        await engine.record(s, "sync-2", usage(10, 5, 7), { ...rec, occurredAt: new Date("2026-03-09T10:00:00Z") }),
+      ).toBe("recorded");
       // Yesterday's (Berlin) usage is not in today's window; it is in this month's.
       expect(await status(s, "daily", "tokens")).toMatchObject({ used: 150 });
       expect(await status(s, "monthly", "tokens")).toMatchObject({ used: 165 });
@@ -288,7 +351,9 @@ export function engineSuite(label: string, open: () => Promise<StoreHandle>) {
       const s = subject("free");
       await expect(admit(s, { estTokens: -1 })).rejects.toThrow(/estTokens/);
       await expect(admit(s, { estCostMicros: 1.5 })).rejects.toThrow(/estCostMicros/);
-      await expect(engine.settle(s, "x-key-123", usage(Number.NaN, 1, 1), { provider: "openai", model: "gpt-4o-mini" })).rejects.toThrow(/inputTokens/);
+      await expect(
+        engine.settle(s, "x-key-123", usage(Number.NaN, 1, 1), { provider: "openai", model: "gpt-4o-mini" }),
+      ).rejects.toThrow(/inputTokens/);
     });
   });
 }

@@ -28,7 +28,12 @@ for (const engine of DATABASE_ENGINES) {
       expect(s.tier).toBe("anonymous");
       expect(s.timeZone).toBe("Asia/Tokyo");
       expect(s.binding).toMatchObject({ window: "daily", dimension: "requests", used: 0, limit: 50, remaining: 50 });
-      const local = new Intl.DateTimeFormat("en-GB", { timeZone: "Asia/Tokyo", hour: "2-digit", minute: "2-digit", hourCycle: "h23" });
+      const local = new Intl.DateTimeFormat("en-GB", {
+        timeZone: "Asia/Tokyo",
+        hour: "2-digit",
+        minute: "2-digit",
+        hourCycle: "h23",
+      });
       expect(local.format(s.resetsAt!)).toBe("00:00");
       expect(await caller.usage.needsInit()).toBe(true);
       expect(await caller.usage.init({})).toEqual({ tier: "anonymous", created: true });
@@ -38,10 +43,22 @@ for (const engine of DATABASE_ENGINES) {
     it("refuses a reservation past the limit with TOO_MANY_REQUESTS naming the limit", async () => {
       const { caller } = await anonymousCaller(app.services);
       for (let i = 0; i < 50; i++) {
-        await caller.usage.reserve({ provider: "local-demo", model: "demo-1", estimatedTokens: 100, estimatedCostMicros: 0, idempotencyKey: `key-${i}-xyz` });
+        await caller.usage.reserve({
+          provider: "local-demo",
+          model: "demo-1",
+          estimatedTokens: 100,
+          estimatedCostMicros: 0,
+          idempotencyKey: `key-${i}-xyz`,
+        });
       }
       const e = await rejection(
-        caller.usage.reserve({ provider: "local-demo", model: "demo-1", estimatedTokens: 100, estimatedCostMicros: 0, idempotencyKey: "key-50-xyz" }),
+        caller.usage.reserve({
+          provider: "local-demo",
+          model: "demo-1",
+          estimatedTokens: 100,
+          estimatedCostMicros: 0,
+          idempotencyKey: "key-50-xyz",
+        }),
       );
       expect(e.code).toBe("TOO_MANY_REQUESTS");
       expect(e.message).toMatch(/Daily request limit reached \(50 of 50\)/);
@@ -50,17 +67,46 @@ for (const engine of DATABASE_ENGINES) {
       expect(status.alerts[0]).toMatchObject({ threshold: 100, dimension: "requests" });
       const check = await caller.usage.check({ provider: "local-demo", model: "demo-1" });
       expect(check.canProceed).toBe(false);
-      expect(check.reasons[0]).toMatchObject({ scope: "general", window: "daily", dimension: "requests", limit: 50, remaining: 0 });
+      expect(check.reasons[0]).toMatchObject({
+        scope: "general",
+        window: "daily",
+        dimension: "requests",
+        limit: 50,
+        remaining: 0,
+      });
       expect(check.remaining.requests).toBe(0);
     });
 
     it("settles a reservation through sync exactly once and records unreserved usage", async () => {
       const { caller } = await userCaller(app.services, { tier: "free" });
-      await caller.usage.reserve({ provider: "openai", model: "gpt-4o-mini", estimatedTokens: 1_000, estimatedCostMicros: 2_000, idempotencyKey: "resv-0001" });
-      const record = { provider: "openai", model: "gpt-4o-mini", inputTokens: 300, outputTokens: 200, costMicros: 900, occurredAt: new Date() };
-      const first = await caller.usage.sync({ records: [{ ...record, idempotencyKey: "resv-0001" }, { ...record, idempotencyKey: "other-0002" }] });
+      await caller.usage.reserve({
+        provider: "openai",
+        model: "gpt-4o-mini",
+        estimatedTokens: 1_000,
+        estimatedCostMicros: 2_000,
+        idempotencyKey: "resv-0001",
+      });
+      const record = {
+        provider: "openai",
+        model: "gpt-4o-mini",
+        inputTokens: 300,
+        outputTokens: 200,
+        costMicros: 900,
+        occurredAt: new Date(),
+      };
+      const first = await caller.usage.sync({
+        records: [
+          { ...record, idempotencyKey: "resv-0001" },
+          { ...record, idempotencyKey: "other-0002" },
+        ],
+      });
       expect(first).toEqual({ accepted: 2, duplicates: 0, queued: 0, rejected: [] });
-      const again = await caller.usage.sync({ records: [{ ...record, idempotencyKey: "resv-0001" }, { ...record, idempotencyKey: "other-0002" }] });
+      const again = await caller.usage.sync({
+        records: [
+          { ...record, idempotencyKey: "resv-0001" },
+          { ...record, idempotencyKey: "other-0002" },
+        ],
+      });
       expect(again).toEqual({ accepted: 0, duplicates: 2, queued: 0, rejected: [] });
       const s = await caller.usage.status();
       const tokens = s.quotas.find((q) => q.window === "daily" && q.scope === "general" && q.dimension === "tokens");
@@ -70,7 +116,13 @@ for (const engine of DATABASE_ENGINES) {
 
     it("gives a reservation back with release", async () => {
       const { caller } = await userCaller(app.services);
-      await caller.usage.reserve({ provider: "openai", model: "gpt-4o", estimatedTokens: 5_000, estimatedCostMicros: 50_000, idempotencyKey: "release-me-1" });
+      await caller.usage.reserve({
+        provider: "openai",
+        model: "gpt-4o",
+        estimatedTokens: 5_000,
+        estimatedCostMicros: 50_000,
+        idempotencyKey: "release-me-1",
+      });
       expect(await caller.usage.release({ idempotencyKey: "release-me-1" })).toEqual({ status: "released" });
       const e = await rejection(caller.usage.release({ idempotencyKey: "never-was-1" }));
       expect(e.code).toBe("NOT_FOUND");
@@ -95,15 +147,31 @@ for (const engine of DATABASE_ENGINES) {
     it("keeps each subject's usage to itself", async () => {
       const a = await userCaller(app.services);
       const b = await userCaller(app.services);
-      await a.caller.usage.reserve({ provider: "openai", model: "gpt-4o", estimatedTokens: 10, estimatedCostMicros: 10, idempotencyKey: "iso-0001" });
+      await a.caller.usage.reserve({
+        provider: "openai",
+        model: "gpt-4o",
+        estimatedTokens: 10,
+        estimatedCostMicros: 10,
+        idempotencyKey: "iso-0001",
+      });
       // The same key from another subject is that subject's own reservation.
-      const rb = await b.caller.usage.reserve({ provider: "openai", model: "gpt-4o", estimatedTokens: 10, estimatedCostMicros: 10, idempotencyKey: "iso-0001" });
+      const rb = await b.caller.usage.reserve({
+        provider: "openai",
+        model: "gpt-4o",
+        estimatedTokens: 10,
+        estimatedCostMicros: 10,
+        idempotencyKey: "iso-0001",
+      });
       expect(rb.duplicate).toBe(false);
       expect((await rejection(b.caller.usage.release({ idempotencyKey: "iso-0002" }))).code).toBe("NOT_FOUND");
       expect((await rejection(b.caller.quota.limits({ subject: `user:${a.user.id}` }))).code).toBe("FORBIDDEN");
       const sa = await a.caller.usage.status();
       expect(sa.binding).not.toBeNull();
-      expect((await b.caller.usage.status()).quotas.find((q) => q.dimension === "requests" && q.window === "daily" && q.scope === "general")?.used).toBe(1);
+      expect(
+        (await b.caller.usage.status()).quotas.find(
+          (q) => q.dimension === "requests" && q.window === "daily" && q.scope === "general",
+        )?.used,
+      ).toBe(1);
       expect(randomUUID()).not.toBe(a.user.id);
     });
   });

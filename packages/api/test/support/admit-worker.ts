@@ -13,7 +13,14 @@ const engine = new QuotaEngine({ store: new PrismaMeteringStore(db.prisma, db.sq
 const subject = { key: subjectKey as `anon:${string}`, tier: "anonymous" as const, timeZone: "Asia/Kolkata" };
 const results = await Promise.all(
   Array.from({ length: Number(countArg) }, () =>
-    engine.admit({ subject, provider: "local-demo", model: "demo-1", estTokens: 50, estCostMicros: 0, key: randomUUID() }),
+    engine.admit({
+      subject,
+      provider: "local-demo",
+      model: "demo-1",
+      estTokens: 50,
+      estCostMicros: 0,
+      key: randomUUID(),
+    }),
   ),
 );
 process.stdout.write(JSON.stringify({ admitted: results.filter((r) => r.allowed).length }) + "\n");

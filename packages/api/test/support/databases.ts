@@ -61,3 +61,11 @@ export async function freshDatabase(engine: "pglite" | "postgres"): Promise<Test
   if (!db) throw new Error("TEST_DATABASE_URL is not set");
   return db;
 }
+
+// What global-setup.ts provides to every test file.
+declare module "vitest" {
+  export interface ProvidedContext {
+    pgliteTemplateDir: string;
+    postgresTemplate: string;
+  }
+}

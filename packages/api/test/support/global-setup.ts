@@ -72,10 +72,3 @@ export default async function setup(project: TestProject) {
   project.provide("pgliteTemplateDir", pgliteDir);
   project.provide("postgresTemplate", pgTemplate);
 }
-
-declare module "vitest" {
-  export interface ProvidedContext {
-    pgliteTemplateDir: string;
-    postgresTemplate: string;
-  }
-}

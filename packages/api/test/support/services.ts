@@ -1,6 +1,14 @@
 import { randomUUID } from "node:crypto";
 import type { Database } from "@wavelength/db";
-import { createCaller, createInnerContext, createServices, resolveAnonymous, type Identity, type Services, type ServiceOptions } from "../../src/index.ts";
+import {
+  createCaller,
+  createInnerContext,
+  createServices,
+  resolveAnonymous,
+  type Identity,
+  type Services,
+  type ServiceOptions,
+} from "../../src/index.ts";
 import { freshDatabase, type TestDatabase } from "./databases.ts";
 
 export interface TestApp {
@@ -26,7 +34,10 @@ export async function openTestApp(engine: "pglite" | "postgres", options: Servic
   };
 }
 
-export async function anonymousCaller(services: Services, opts: { timeZone?: string; ipHash?: string | null; anonymousId?: string } = {}) {
+export async function anonymousCaller(
+  services: Services,
+  opts: { timeZone?: string; ipHash?: string | null; anonymousId?: string } = {},
+) {
   const identity = await resolveAnonymous(services, {
     anonymousId: opts.anonymousId ?? randomUUID(),
     ipHash: opts.ipHash === undefined ? randomUUID().replaceAll("-", "") : opts.ipHash,
@@ -35,10 +46,25 @@ export async function anonymousCaller(services: Services, opts: { timeZone?: str
   return { identity, caller: createCaller(createInnerContext({ services, identity })) };
 }
 
-export async function userCaller(services: Services, opts: { tier?: "free" | "pro"; role?: "user" | "admin"; timeZone?: string } = {}) {
+export async function userCaller(
+  services: Services,
+  opts: { tier?: "free" | "pro"; role?: "user" | "admin"; timeZone?: string } = {},
+) {
   const user = await services.db.user.create({
-    data: { email: `${randomUUID()}@test.local`, tier: opts.tier ?? "free", role: opts.role ?? "user", timezone: opts.timeZone ?? "America/New_York" },
+    data: {
+      email: `${randomUUID()}@test.local`,
+      tier: opts.tier ?? "free",
+      role: opts.role ?? "user",
+      timezone: opts.timeZone ?? "America/New_York",
+    },
   });
-  const identity: Identity = { kind: "user", userId: user.id, email: user.email, tier: user.tier as "free" | "pro", role: user.role, timeZone: user.timezone };
+  const identity: Identity = {
+    kind: "user",
+    userId: user.id,
+    email: user.email,
+    tier: user.tier as "free" | "pro",
+    role: user.role,
+    timeZone: user.timezone,
+  };
   return { user, identity, caller: createCaller(createInnerContext({ services, identity })) };
 }

@@ -2,11 +2,7 @@
 // idempotency key lets a retried send reuse the first task instead of paying twice.
 
 import { z } from "zod";
-import {
-  idempotencyKeySchema,
-  modelSchema,
-  providerSchema,
-} from "./primitives.ts";
+import { idempotencyKeySchema, modelSchema, providerSchema } from "./primitives.ts";
 
 export const MAX_MESSAGE_CHARS = 32_000;
 

@@ -2,12 +2,7 @@
 // type-system nicety: it is what stops a client from writing 1e300 tokens or a 10 MB name.
 
 import { z } from "zod";
-import {
-  QUOTA_SCOPES,
-  TIER_NAMES,
-  WINDOW_TYPES,
-  DIMENSIONS,
-} from "../dimensions.ts";
+import { QUOTA_SCOPES, TIER_NAMES, WINDOW_TYPES, DIMENSIONS } from "../dimensions.ts";
 import { SUBJECT_PATTERN } from "../subjects.ts";
 import { canonicalTimeZone, isValidTimeZone } from "../windows.ts";
 
@@ -62,11 +57,9 @@ export const modelSchema = z
 export type Model = z.infer<typeof modelSchema>;
 
 /** Client-chosen key that makes a retried write apply once; long enough for a UUID plus prefix. */
-export const idempotencyKeySchema = z
-  .string()
-  .regex(/^[A-Za-z0-9_.:-]{8,128}$/, {
-    message: "Idempotency key must be 8-128 characters of A-Z a-z 0-9 _ . : -",
-  });
+export const idempotencyKeySchema = z.string().regex(/^[A-Za-z0-9_.:-]{8,128}$/, {
+  message: "Idempotency key must be 8-128 characters of A-Z a-z 0-9 _ . : -",
+});
 
 /** Database ids (Lucia, cuid, uuid). */
 export const userIdSchema = z
@@ -75,31 +68,15 @@ export const userIdSchema = z
   .regex(/^[A-Za-z0-9_-]{1,128}$/, { message: "Invalid user id" });
 
 /** "user:<id>", "anon:<id>" or "ip:<hash>". */
-export const subjectSchema = z
-  .string()
-  .trim()
-  .regex(SUBJECT_PATTERN, { message: "Invalid quota subject" });
+export const subjectSchema = z.string().trim().regex(SUBJECT_PATTERN, { message: "Invalid quota subject" });
 
-export const tokenCountSchema = z
-  .int()
-  .nonnegative()
-  .max(MAX_TOKENS_PER_REQUEST);
-export const costMicrosSchema = z
-  .int()
-  .nonnegative()
-  .max(MAX_COST_MICROS_PER_REQUEST);
+export const tokenCountSchema = z.int().nonnegative().max(MAX_TOKENS_PER_REQUEST);
+export const costMicrosSchema = z.int().nonnegative().max(MAX_COST_MICROS_PER_REQUEST);
 /** A limit on one dimension; null means unlimited. */
-export const limitValueSchema = z
-  .int()
-  .nonnegative()
-  .max(MAX_LIMIT_VALUE)
-  .nullable();
+export const limitValueSchema = z.int().nonnegative().max(MAX_LIMIT_VALUE).nullable();
 
 /**
  * A point in time: a Date (what superjson delivers) or an ISO 8601 string with an offset (what a
  * form or a plain JSON client sends). Always a Date after parsing. Invalid Dates are refused.
  */
-export const instantSchema = z.union([
-  z.date(),
-  z.iso.datetime({ offset: true }).transform((s) => new Date(s)),
-]);
+export const instantSchema = z.union([z.date(), z.iso.datetime({ offset: true }).transform((s) => new Date(s))]);

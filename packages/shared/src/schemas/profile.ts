@@ -40,10 +40,7 @@ export const profileUsageInput = z
         message: `The range from from to to can be at most ${PROFILE_USAGE_MAX_DAYS} days`,
         path: ["to"],
       });
-    } else if (
-      q.granularity === "hour" &&
-      span > PROFILE_USAGE_MAX_HOURLY_DAYS * DAY_MS
-    ) {
+    } else if (q.granularity === "hour" && span > PROFILE_USAGE_MAX_HOURLY_DAYS * DAY_MS) {
       ctx.addIssue({
         code: "custom",
         message: `With hourly granularity the range can be at most ${PROFILE_USAGE_MAX_HOURLY_DAYS} days`,

@@ -15,9 +15,7 @@ import {
   windowTypeSchema,
 } from "./primitives.ts";
 
-export const quotaLimitsInput = z
-  .strictObject({ subject: subjectSchema.optional() })
-  .optional();
+export const quotaLimitsInput = z.strictObject({ subject: subjectSchema.optional() }).optional();
 export type QuotaLimitsInput = z.infer<typeof quotaLimitsInput>;
 
 /**

@@ -3,12 +3,7 @@
 
 import { z } from "zod";
 import type { TierName } from "../dimensions.ts";
-import type {
-  Health,
-  QuotaAlert,
-  QuotaDenial,
-  QuotaDimensionStatus,
-} from "../quota-math.ts";
+import type { Health, QuotaAlert, QuotaDenial, QuotaDimensionStatus } from "../quota-math.ts";
 import {
   costMicrosSchema,
   idempotencyKeySchema,
@@ -88,14 +83,10 @@ export const usageSyncRecord = z
     costMicros: costMicrosSchema.optional(),
     occurredAt: occurredAtSchema,
   })
-  .refine(
-    (r) =>
-      r.cachedInputTokens === undefined || r.cachedInputTokens <= r.inputTokens,
-    {
-      message: "cachedInputTokens cannot exceed inputTokens",
-      path: ["cachedInputTokens"],
-    },
-  );
+  .refine((r) => r.cachedInputTokens === undefined || r.cachedInputTokens <= r.inputTokens, {
+    message: "cachedInputTokens cannot exceed inputTokens",
+    path: ["cachedInputTokens"],
+  });
 export type UsageSyncRecord = z.infer<typeof usageSyncRecord>;
 
 /** usage.sync: a batch of reports, each applied at most once by its idempotency key. */
