@@ -37,7 +37,11 @@ try {
   process.exit(1);
 }
 
-const server = spawn(process.execPath, ["--import", "tsx", "apps/server/src/main.ts"], {
+// --watch (npm run dev): restart the server when its sources change.
+const serverArgs = process.argv.includes("--watch")
+  ? [path.join(root, "node_modules/tsx/dist/cli.mjs"), "watch", "apps/server/src/main.ts"]
+  : ["--import", "tsx", "apps/server/src/main.ts"];
+const server = spawn(process.execPath, serverArgs, {
   cwd: root,
   env,
   stdio: "inherit",
