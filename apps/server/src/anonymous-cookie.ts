@@ -10,12 +10,17 @@ const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
  * tampered or malformed cookie gets a fresh id (the address cap keeps fresh
  * ids from renewing the allowance).
  */
-export function anonymousId(req: FastifyRequest, reply: FastifyReply, secure: boolean): string {
+/** The visitor id from a valid signed cookie, without issuing one. */
+export function existingAnonymousId(req: FastifyRequest): string | null {
   const raw = req.cookies[ANON_COOKIE];
-  if (raw) {
-    const unsigned = req.unsignCookie(raw);
-    if (unsigned.valid && unsigned.value && UUID.test(unsigned.value)) return unsigned.value;
-  }
+  if (!raw) return null;
+  const unsigned = req.unsignCookie(raw);
+  return unsigned.valid && unsigned.value && UUID.test(unsigned.value) ? unsigned.value : null;
+}
+
+export function anonymousId(req: FastifyRequest, reply: FastifyReply, secure: boolean): string {
+  const existing = existingAnonymousId(req);
+  if (existing) return existing;
   const id = randomUUID();
   reply.setCookie(ANON_COOKIE, id, {
     signed: true,

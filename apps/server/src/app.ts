@@ -10,11 +10,13 @@ import {
   createInnerContext,
   resolveAnonymous,
   systemQuotaHealth,
+  userIdentity,
+  type OutgoingCookie,
   type AppRouter,
   type Services,
 } from "@wavelength/api";
 import { APP_ERROR_CODES } from "@wavelength/shared";
-import { anonymousId } from "./anonymous-cookie.ts";
+import { anonymousId, existingAnonymousId } from "./anonymous-cookie.ts";
 import { clientAddress, hashAddress } from "./client-address.ts";
 import type { Env } from "./env.ts";
 import { isSameOrigin } from "./same-origin.ts";
@@ -29,6 +31,12 @@ export interface AppOptions {
   webDist?: string;
   /** Pino options, or false for silence (tests). */
   logger?: boolean | object;
+}
+
+/** The session behind the cookie, or null (none, expired or signed out). */
+async function signedInUser(services: Services, sessionId: string | undefined) {
+  if (!sessionId) return null;
+  return services.auth.validate(sessionId);
 }
 
 function bearerMatches(header: string | undefined, token: string | undefined): boolean {
@@ -99,17 +107,30 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
       router: appRouter,
       maxBatchSize: MAX_BATCH_SIZE,
       async createContext({ req, res }) {
+        const secure = secureCookies(req);
+        const setCookie = (c: OutgoingCookie) =>
+          void res.setCookie(c.name, c.value, { ...c.attributes, secure, httpOnly: true, sameSite: "lax", path: "/" });
+        const ipHash = hashAddress(clientAddress(req, env.TRUSTED_PROXIES), env.SESSION_SECRET);
+        const session = await signedInUser(services, req.cookies[services.auth.cookieName]);
+        if (session?.refreshCookie) setCookie(session.refreshCookie);
+        if (session === null && req.cookies[services.auth.cookieName]) setCookie(services.auth.blankCookie());
+        // A signed-in user keeps the guest cookie it came with (for the migration) but is not issued one.
+        const guest = session ? existingAnonymousId(req) : anonymousId(req, res, secure);
         const header = req.headers["x-time-zone"];
-        const identity = await resolveAnonymous(services, {
-          anonymousId: anonymousId(req, res, secureCookies(req)),
-          ipHash: hashAddress(clientAddress(req, env.TRUSTED_PROXIES), env.SESSION_SECRET),
-          timeZone: typeof header === "string" ? header : null,
-        });
+        const identity = session
+          ? userIdentity(session.user)
+          : await resolveAnonymous(services, {
+              anonymousId: guest!,
+              ipHash,
+              timeZone: typeof header === "string" ? header : null,
+            });
         return createInnerContext({
           services,
           identity,
           isAdmin: bearerMatches(req.headers.authorization, env.ADMIN_TOKEN),
           requestId: req.id,
+          request: { anonymousId: guest, ipHash, sessionId: session?.session.id ?? null },
+          cookies: { set: setCookie },
         });
       },
       onError({ error, path, req }) {

@@ -33,4 +33,7 @@ process.once("SIGINT", () => void shutdown("SIGINT"));
 
 await app.listen({ port: env.PORT, host: env.HOST });
 services.worker.start();
+// Expired sessions and spent sign-in throttle rows; any instance may do it, it is idempotent.
+const housekeeping = setInterval(() => void services.auth.deleteExpired().catch(() => {}), 3_600_000);
+housekeeping.unref();
 app.log.info({ database: database.kind, failMode: env.QUOTA_FAIL_MODE }, "Wavelength is ready");

@@ -13,6 +13,24 @@ export type Identity =
     }
   | { kind: "anonymous"; anonymousId: string; ipHash: string | null; timeZone: string };
 
+/** The identity of a signed-in account, from the auth module's user. */
+export function userIdentity(user: {
+  id: string;
+  email: string;
+  tier: Exclude<TierName, "anonymous">;
+  role: "user" | "admin";
+  timezone: string;
+}): Identity {
+  return {
+    kind: "user",
+    userId: user.id,
+    email: user.email,
+    tier: user.tier,
+    role: user.role,
+    timeZone: user.timezone,
+  };
+}
+
 export function subjectOf(identity: Identity): SubjectRef {
   return identity.kind === "user"
     ? { key: `user:${identity.userId}`, tier: identity.tier, timeZone: identity.timeZone }

@@ -1,6 +1,15 @@
 export { appRouter, createCaller, type AppRouter } from "./root.ts";
 export { createServices, type Services, type ServiceOptions } from "./services.ts";
-export { createInnerContext, resolveAnonymous, type Context, type AnonymousRequest } from "./context.ts";
-export { subjectOf, coSubjectsOf, type Identity } from "./identity.ts";
+export {
+  createInnerContext,
+  resolveAnonymous,
+  type Context,
+  type AnonymousRequest,
+  type OutgoingCookie,
+  type RequestInfo,
+} from "./context.ts";
+export { subjectOf, coSubjectsOf, userIdentity, type Identity } from "./identity.ts";
+export { hashPassword, verifyPassword, AuthService, type AuthUser } from "./auth/index.ts";
+export { migrateAnonymous, type MigrationResult } from "./accounts/migrate-anonymous.ts";
 export { systemQuotaHealth, type SystemQuotaHealth } from "./health.ts";
 export * from "./metering/index.ts";

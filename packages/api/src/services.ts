@@ -1,4 +1,5 @@
 import type { Db, SqlClient } from "@wavelength/db";
+import { AuthService, type SignInThrottlePolicy } from "./auth/index.ts";
 import {
   MeteringWorker,
   PrismaMeteringStore,
@@ -16,6 +17,7 @@ import {
 /** Everything a request needs, built once per process and injected through the context. */
 export interface Services {
   db: Db;
+  auth: AuthService;
   engine: QuotaEngine;
   outbox: SyncOutbox;
   worker: MeteringWorker;
@@ -33,6 +35,9 @@ export interface ServiceOptions {
   store?: MeteringStore;
   /** Plain SQL on the same database for the engine's hot paths (see @wavelength/db). */
   sql?: SqlClient;
+  /** Session cookies' Secure flag (the server sets it per request; see apps/server). */
+  secureCookies?: boolean | "auto";
+  signInThrottle?: SignInThrottlePolicy;
 }
 
 export function createServices(db: Db, options: ServiceOptions = {}): Services {
@@ -48,5 +53,11 @@ export function createServices(db: Db, options: ServiceOptions = {}): Services {
     queue: outbox,
   });
   const worker = new MeteringWorker(engine, outbox, clock, logger, options.worker);
-  return { db, engine, outbox, worker, clock, logger };
+  const auth = new AuthService({
+    db,
+    clock,
+    secureCookies: options.secureCookies ?? "auto",
+    throttle: options.signInThrottle,
+  });
+  return { db, auth, engine, outbox, worker, clock, logger };
 }

@@ -33,6 +33,7 @@ const t = initTRPC.context<Context>().create({
             ? { code: "VALIDATION_FAILED", message: "Invalid input" }
             : null,
         quota: app?.details?.quota ?? null,
+        retryAfterSeconds: typeof app?.details?.retryAfterSeconds === "number" ? app.details.retryAfterSeconds : null,
         fieldErrors: zod ? fieldErrors(zod) : null,
       },
     };

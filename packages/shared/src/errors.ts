@@ -49,6 +49,21 @@ export const APP_ERROR_CODES = {
     trpcCode: "UNAUTHORIZED",
     message: "Please sign in.",
   },
+  /**
+   * Sign-in refused: unknown e-mail and wrong password alike, so the answer does not reveal which
+   * accounts exist. Not UNAUTHENTICATED, which means "no session" and sends a client to sign in.
+   */
+  INVALID_CREDENTIALS: {
+    httpStatus: 401,
+    trpcCode: "UNAUTHORIZED",
+    message: "Email or password is incorrect.",
+  },
+  /** Too many failed sign-ins for the account or the address; details.retryAfterSeconds says when to retry. */
+  SIGN_IN_THROTTLED: {
+    httpStatus: 429,
+    trpcCode: "TOO_MANY_REQUESTS",
+    message: "Too many sign-in attempts. Please try again later.",
+  },
   /** Signed in, but not allowed (e.g. an admin procedure, or another user's data). */
   FORBIDDEN: {
     httpStatus: 403,

@@ -28,6 +28,18 @@ const ok = {
  * back BAD_REQUEST naming the field, and change nothing.
  */
 const BAD: Record<string, { input: unknown; field: string }[]> = {
+  "auth.signUp": [
+    { input: { email: "not-an-email", password: "long enough 123" }, field: "email" },
+    { input: { email: "a@b.example", password: "" }, field: "password" },
+    { input: { email: "a@b.example", password: "p".repeat(10_240) }, field: "password" },
+    { input: { email: "a@b.example", password: "long enough 123", timezone: "Mars/Base" }, field: "timezone" },
+    { input: { email: "a@b.example", password: "long enough 123", tier: "pro" }, field: "(input)" },
+  ],
+  "auth.signIn": [
+    { input: { email: "", password: "x" }, field: "email" },
+    { input: { email: "a@b.example", password: "" }, field: "password" },
+    { input: { email: "a@b.example", password: "x".repeat(10_240) }, field: "password" },
+  ],
   "usage.check": [
     { input: { ...ok.check, estimatedTokens: -1 }, field: "estimatedTokens" },
     { input: { ...ok.check, estimatedTokens: Number.NaN }, field: "estimatedTokens" },

@@ -1,7 +1,17 @@
 // Inputs of the auth router. Password rules follow NIST 800-63B: length, not composition.
 
 import { z } from "zod";
+import { timeZoneSchema } from "./primitives.ts";
 
+/**
+ * The one spelling of an e-mail address used as an account key: trimmed and lower-cased, so
+ * " Ada@Example.com" and "ada@example.com" are one account (and one throttling key).
+ */
+export function normalizeEmail(email: string): string {
+  return email.trim().toLowerCase();
+}
+
+// Same normalisation as normalizeEmail, which callers outside a schema (the auth service, the CLI) use.
 export const emailSchema = z.string().trim().toLowerCase().max(254).pipe(z.email());
 
 export const passwordSchema = z
@@ -14,6 +24,8 @@ export const signUpInput = z.strictObject({
   email: emailSchema,
   password: passwordSchema,
   name: z.string().trim().min(1).max(80).optional(),
+  /** The browser's IANA zone; windows (daily quotas) reset at its midnight. Defaults to UTC. */
+  timezone: timeZoneSchema.optional(),
 });
 export type SignUpInput = z.infer<typeof signUpInput>;
 
