@@ -1,0 +1,212 @@
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { appRouter, createCaller, createInnerContext, type Identity } from "../../src/index.ts";
+import { anonymousCaller, openTestApp, userCaller, type TestApp } from "../support/services.ts";
+
+type Caller = ReturnType<typeof createCaller>;
+interface World {
+  a: { caller: Caller; userId: string; email: string; subject: string };
+  b: Caller;
+  visitor: Caller;
+}
+
+const range = () => ({
+  from: new Date(Date.now() - 86_400_000),
+  to: new Date(Date.now() + 3_600_000),
+  granularity: "hour" as const,
+});
+const ownRequests = async (c: Caller) =>
+  (await c.usage.status()).quotas.find(
+    (q) => q.window === "daily" && q.scope === "general" && q.dimension === "requests",
+  )?.used;
+
+/**
+ * One probe per procedure: another account (B) and an anonymous visitor try
+ * to read or change A's usage, quotas or account through it. The first test
+ * fails when a procedure is added without a probe.
+ */
+const PROBES: Record<string, (w: World) => Promise<void>> = {
+  "auth.signUp": async (w) => {
+    await expect(w.visitor.auth.signUp({ email: w.a.email, password: "another password 1" })).rejects.toMatchObject({
+      code: "CONFLICT",
+    });
+  },
+  "auth.signIn": async (w) => {
+    await expect(w.visitor.auth.signIn({ email: w.a.email, password: "not A's password" })).rejects.toMatchObject({
+      code: "UNAUTHORIZED",
+    });
+  },
+  "auth.signOut": async (w) => {
+    await expect(w.visitor.auth.signOut()).rejects.toMatchObject({ code: "UNAUTHORIZED" });
+  },
+  "auth.me": async (w) => {
+    const me = await w.b.auth.me();
+    expect(me.kind === "user" && me.user.id).not.toBe(w.a.userId);
+    expect((await w.visitor.auth.me()).kind).toBe("anonymous");
+  },
+  "usage.check": async (w) => {
+    const c = await w.b.usage.check({ provider: "openai", model: "gpt-4o-mini" });
+    expect(
+      c.quotas.find((q) => q.scope === "general" && q.window === "daily" && q.dimension === "requests")?.used,
+    ).toBe(0);
+  },
+  "usage.reserve": async (w) => {
+    const r = await w.b.usage.reserve({
+      provider: "openai",
+      model: "gpt-4o-mini",
+      estimatedTokens: 1,
+      estimatedCostMicros: 1,
+      idempotencyKey: "a-reserved-key",
+    });
+    expect(r.duplicate).toBe(false);
+    await w.b.usage.release({ idempotencyKey: "a-reserved-key" });
+  },
+  "usage.release": async (w) => {
+    await expect(w.visitor.usage.release({ idempotencyKey: "a-in-flight-key" })).rejects.toMatchObject({
+      code: "NOT_FOUND",
+    });
+  },
+  "usage.status": async (w) => {
+    expect(await ownRequests(w.b)).toBe(0);
+  },
+  "usage.needsInit": async (w) => {
+    expect(typeof (await w.visitor.usage.needsInit())).toBe("boolean");
+  },
+  "usage.init": async (w) => {
+    await expect(w.b.usage.init({ tier: "pro" })).rejects.toMatchObject({ code: "FORBIDDEN" });
+    await w.b.usage.init({});
+  },
+  "usage.sync": async (w) => {
+    const r = await w.b.usage.sync({
+      records: [
+        {
+          idempotencyKey: "a-synced-key",
+          provider: "openai",
+          model: "gpt-4o-mini",
+          inputTokens: 1,
+          outputTokens: 1,
+          occurredAt: new Date(),
+        },
+      ],
+    });
+    // B's own record under the same key: accepted for B, A's untouched.
+    expect(r.accepted).toBe(1);
+  },
+  "usage.syncStatus": async (w) => {
+    expect(await w.visitor.usage.syncStatus()).toMatchObject({ pending: 0, failed: 0 });
+  },
+  "usage.resetExpired": async (w) => {
+    await expect(w.b.usage.resetExpired()).rejects.toMatchObject({ code: "FORBIDDEN" });
+    await expect(w.visitor.usage.resetExpired()).rejects.toMatchObject({ code: "FORBIDDEN" });
+  },
+  "quota.tiers": async (w) => {
+    expect((await w.visitor.quota.tiers()).length).toBe(3);
+  },
+  "quota.limits": async (w) => {
+    await expect(w.b.quota.limits({ subject: w.a.subject })).rejects.toMatchObject({ code: "FORBIDDEN" });
+    await expect(w.visitor.quota.limits({ subject: w.a.subject })).rejects.toMatchObject({ code: "FORBIDDEN" });
+    expect((await w.b.quota.limits()).subject).not.toBe(w.a.subject);
+  },
+  "quota.set": async (w) => {
+    await expect(w.b.quota.set({ userId: w.a.userId, tier: "pro" })).rejects.toMatchObject({ code: "FORBIDDEN" });
+    await expect(w.visitor.quota.set({ userId: w.a.userId, tier: "pro" })).rejects.toMatchObject({ code: "FORBIDDEN" });
+  },
+  "quota.reset": async (w) => {
+    await expect(w.b.quota.reset({ userId: w.a.userId })).rejects.toMatchObject({ code: "FORBIDDEN" });
+    await expect(w.visitor.quota.reset({ userId: w.a.userId })).rejects.toMatchObject({ code: "FORBIDDEN" });
+  },
+  "profile.get": async (w) => {
+    const p = await w.b.profile.get();
+    expect(p.anonymous === false && p.id).not.toBe(w.a.userId);
+  },
+  "profile.update": async (w) => {
+    await w.b.profile.update({ name: "Mallory", timezone: "Asia/Tokyo" });
+    await w.visitor.profile.update({ timezone: "Asia/Tokyo" });
+  },
+  "profile.usage": async (w) => {
+    expect((await w.b.profile.usage(range())).totals.requests).toBe(1);
+    expect((await w.visitor.profile.usage(range())).totals.requests).toBe(0);
+  },
+};
+
+describe("isolation across every procedure", () => {
+  let app: TestApp;
+  let world: World;
+  let snapshot: () => Promise<unknown>;
+
+  beforeAll(async () => {
+    app = await openTestApp("pglite");
+    const email = `a-${Date.now()}@example.com`;
+    const signedUp = await app.services.auth.signUp({ email, password: "A's own password 1" }, { ipHash: null });
+    const identity: Identity = {
+      kind: "user",
+      userId: signedUp.user.id,
+      email,
+      tier: "free",
+      role: "user",
+      timeZone: "UTC",
+    };
+    const a = createCaller(createInnerContext({ services: app.services, identity }));
+    await a.usage.reserve({
+      provider: "openai",
+      model: "gpt-4o-mini",
+      estimatedTokens: 50,
+      estimatedCostMicros: 50,
+      idempotencyKey: "a-reserved-key",
+    });
+    await a.usage.reserve({
+      provider: "openai",
+      model: "gpt-4o-mini",
+      estimatedTokens: 50,
+      estimatedCostMicros: 50,
+      idempotencyKey: "a-in-flight-key",
+    });
+    await a.usage.sync({
+      records: [
+        {
+          idempotencyKey: "a-synced-key",
+          provider: "openai",
+          model: "gpt-4o-mini",
+          inputTokens: 10,
+          outputTokens: 5,
+          occurredAt: new Date(),
+        },
+      ],
+    });
+    const b = await userCaller(app.services);
+    const visitor = await anonymousCaller(app.services);
+    world = {
+      a: { caller: a, userId: signedUp.user.id, email, subject: `user:${signedUp.user.id}` },
+      b: b.caller,
+      visitor: visitor.caller,
+    };
+    snapshot = async () => ({
+      rows: await app.db.prisma.userQuotaLimit.findMany({
+        where: { subject: world.a.subject },
+        orderBy: { id: "asc" },
+      }),
+      events: await app.db.prisma.usageEvent.findMany({ where: { subject: world.a.subject }, orderBy: { id: "asc" } }),
+      records: await app.db.prisma.usageRecord.findMany({
+        where: { subject: world.a.subject },
+        orderBy: { id: "asc" },
+      }),
+      user: await app.db.prisma.user.findUnique({ where: { id: world.a.userId } }),
+      sessions: await app.db.prisma.session.count({ where: { userId: world.a.userId } }),
+    });
+  });
+  afterAll(() => app.close());
+
+  it("has a probe for every procedure of the router", () => {
+    expect(Object.keys(PROBES).sort()).toEqual(Object.keys(appRouter._def.procedures).sort());
+  });
+
+  it("no probe reads or changes A's usage, quotas, ledger or account", async () => {
+    const before = await snapshot();
+    expect(await ownRequests(world.a.caller)).toBe(3);
+    for (const [path, probe] of Object.entries(PROBES)) {
+      await probe(world).catch((e: unknown) => {
+        throw new Error(`probe ${path}: ${(e as Error).message}`);
+      });
+    }
+    expect(await snapshot()).toEqual(before);
+  });
+});
