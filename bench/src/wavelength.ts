@@ -52,7 +52,7 @@ export async function wavelength(url: string, maxConnections: number): Promise<C
   return {
     name: "Wavelength QuotaEngine",
     description:
-      "stacked admission: 4 rows (daily+monthly general, provider, model) × requests/tokens/cost, reserve + usage event, one PL/pgSQL call via Prisma",
+      "stacked admission: 4 rows (daily+monthly general, provider, model) × requests/tokens/cost, reserve + usage event, one PL/pgSQL call over the plain SQL client",
     async unlimited(subjects) {
       await forEachLimited(subjects, maxConnections, async (s) => {
         await engine.init(ref(s));

@@ -1,4 +1,5 @@
 import { z } from "zod";
+import type { ProviderConfig } from "@wavelength/api";
 
 /** The only reader of process.env in the server: validated once, fails fast with a readable message. */
 const schema = z.object({
@@ -20,6 +21,23 @@ const schema = z.object({
     ),
   LOG_LEVEL: z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]).default("info"),
   WEB_DIST: z.string().optional(),
+  OPENAI_API_KEY: z.string().min(1).optional(),
+  OPENAI_BASE_URL: z.url().optional(),
+  ANTHROPIC_API_KEY: z.string().min(1).optional(),
+  /** Any OpenAI-compatible endpoint (Ollama, vLLM): base URL, provider id, comma-separated models. */
+  OPENAI_COMPATIBLE_BASE_URL: z.url().optional(),
+  OPENAI_COMPATIBLE_NAME: z
+    .string()
+    .regex(/^[a-z0-9][a-z0-9._-]{0,39}$/, "OPENAI_COMPATIBLE_NAME must be a short lower-case id")
+    .default("ollama"),
+  OPENAI_COMPATIBLE_MODELS: z.string().default(""),
+  OPENAI_COMPATIBLE_API_KEY: z.string().optional(),
+  /** The offline demo model: on unless turned off; its pace per token. */
+  DEMO_MODEL: z.enum(["on", "off"]).default("on"),
+  DEMO_TOKEN_DELAY_MS: z.coerce.number().int().min(0).max(5_000).default(15),
+  /** Price of models missing from the price book, in USD per million tokens. */
+  FALLBACK_INPUT_USD_PER_MILLION: z.coerce.number().min(0).max(10_000).default(3),
+  FALLBACK_OUTPUT_USD_PER_MILLION: z.coerce.number().min(0).max(10_000).default(15),
   /** Serve cookies with Secure even over plain HTTP behind a TLS-terminating proxy. */
   COOKIE_SECURE: z.enum(["auto", "always", "never"]).default("auto"),
 });
@@ -40,4 +58,26 @@ export function loadEnv(source: NodeJS.ProcessEnv = process.env): Env {
     throw new Error("Invalid environment:\n  SESSION_SECRET: required in production (at least 32 characters)");
   }
   return { ...env, SESSION_SECRET: env.SESSION_SECRET ?? DEV_SESSION_SECRET };
+}
+
+/** The providers the environment enables; the demo model unless switched off. */
+export function providerConfig(env: Env): ProviderConfig {
+  const compatibleModels = env.OPENAI_COMPATIBLE_MODELS.split(",")
+    .map((m) => m.trim())
+    .filter(Boolean);
+  return {
+    ...(env.OPENAI_API_KEY ? { openai: { apiKey: env.OPENAI_API_KEY, baseURL: env.OPENAI_BASE_URL } } : {}),
+    ...(env.ANTHROPIC_API_KEY ? { anthropic: { apiKey: env.ANTHROPIC_API_KEY } } : {}),
+    ...(env.OPENAI_COMPATIBLE_BASE_URL
+      ? {
+          openaiCompatible: {
+            name: env.OPENAI_COMPATIBLE_NAME,
+            baseURL: env.OPENAI_COMPATIBLE_BASE_URL,
+            apiKey: env.OPENAI_COMPATIBLE_API_KEY,
+            models: compatibleModels,
+          },
+        }
+      : {}),
+    demo: { enabled: env.DEMO_MODEL === "on", tokenDelayMs: env.DEMO_TOKEN_DELAY_MS },
+  };
 }

@@ -4,7 +4,8 @@ import pino from "pino";
 import { createDb } from "@wavelength/db";
 import { createServices } from "@wavelength/api";
 import { buildApp } from "./app.ts";
-import { loadEnv } from "./env.ts";
+import { dollarsToMicros } from "@wavelength/shared";
+import { loadEnv, providerConfig } from "./env.ts";
 
 const env = loadEnv();
 const logger = pino({ level: env.LOG_LEVEL });
@@ -12,7 +13,16 @@ const here = path.dirname(fileURLToPath(import.meta.url));
 const webDist = env.WEB_DIST ?? path.resolve(here, "../../web/dist");
 
 const database = await createDb(env.DATABASE_URL);
-const services = createServices(database.prisma, { failMode: env.QUOTA_FAIL_MODE, logger, sql: database.sql });
+const services = createServices(database.prisma, {
+  failMode: env.QUOTA_FAIL_MODE,
+  logger,
+  sql: database.sql,
+  providers: providerConfig(env),
+  fallbackPrice: {
+    inputPerMillionMicros: dollarsToMicros(env.FALLBACK_INPUT_USD_PER_MILLION),
+    outputPerMillionMicros: dollarsToMicros(env.FALLBACK_OUTPUT_USD_PER_MILLION),
+  },
+});
 const app = await buildApp({ env, services, webDist });
 
 let closing = false;
@@ -24,6 +34,8 @@ async function shutdown(signal: string) {
   const force = setTimeout(() => process.exit(1), 15_000);
   force.unref();
   await app.close().catch(() => {});
+  // Replies still streaming stop here; their partial output is charged on the way out.
+  await services.chat.abortAll().catch(() => {});
   await services.worker.stop();
   await database.close().catch(() => {});
   process.exit(0);
@@ -33,6 +45,12 @@ process.once("SIGINT", () => void shutdown("SIGINT"));
 
 await app.listen({ port: env.PORT, host: env.HOST });
 services.worker.start();
+// Tasks whose runner died (this process killed mid-reply, or another instance): settle or release them.
+const recover = () =>
+  void services.chat.recoverOrphans().catch((err: Error) => app.log.warn({ err: err.message }, "task recovery failed"));
+recover();
+const recovery = setInterval(recover, 5_000);
+recovery.unref();
 // Expired sessions and spent sign-in throttle rows; any instance may do it, it is idempotent.
 const housekeeping = setInterval(() => void services.auth.deleteExpired().catch(() => {}), 3_600_000);
 housekeeping.unref();

@@ -13,3 +13,5 @@ export { hashPassword, verifyPassword, AuthService, type AuthUser } from "./auth
 export { migrateAnonymous, type MigrationResult } from "./accounts/migrate-anonymous.ts";
 export { systemQuotaHealth, type SystemQuotaHealth } from "./health.ts";
 export * from "./metering/index.ts";
+export type { ProviderConfig, ModelInfo, ChatMessage } from "./providers/index.ts";
+export { ChatService } from "./chat/chat-service.ts";

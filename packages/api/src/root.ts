@@ -1,4 +1,5 @@
 import { authRouter } from "./routers/auth.ts";
+import { chatRouter } from "./routers/chat.ts";
 import { profileRouter } from "./routers/profile.ts";
 import { quotaRouter } from "./routers/quota.ts";
 import { usageRouter } from "./routers/usage.ts";
@@ -9,6 +10,7 @@ export const appRouter = router({
   usage: usageRouter,
   quota: quotaRouter,
   profile: profileRouter,
+  chat: chatRouter,
 });
 
 export type AppRouter = typeof appRouter;

@@ -1,5 +1,11 @@
 import type { Db, SqlClient } from "@wavelength/db";
 import { AuthService, type SignInThrottlePolicy } from "./auth/index.ts";
+import { ChatService, type ChatServiceOptions } from "./chat/chat-service.ts";
+import { PriceBook } from "./pricing/index.ts";
+import { createProviderRegistry, type ProviderConfig } from "./providers/index.ts";
+
+/** Unknown models are priced like a mid-range hosted model until the price book knows them. */
+const DEFAULT_FALLBACK_PRICE = { inputPerMillionMicros: 3_000_000, outputPerMillionMicros: 15_000_000 };
 import {
   MeteringWorker,
   PrismaMeteringStore,
@@ -18,6 +24,8 @@ import {
 export interface Services {
   db: Db;
   auth: AuthService;
+  chat: ChatService;
+  prices: PriceBook;
   engine: QuotaEngine;
   outbox: SyncOutbox;
   worker: MeteringWorker;
@@ -38,6 +46,11 @@ export interface ServiceOptions {
   /** Session cookies' Secure flag (the server sets it per request; see apps/server). */
   secureCookies?: boolean | "auto";
   signInThrottle?: SignInThrottlePolicy;
+  /** LLM providers; the offline demo model when nothing else is configured. */
+  providers?: ProviderConfig;
+  /** Price for models missing from the price book (flagged as a fallback). */
+  fallbackPrice?: { inputPerMillionMicros: number; outputPerMillionMicros: number };
+  chat?: Pick<ChatServiceOptions, "flushIntervalMs" | "heartbeatMs" | "staleAfterMs">;
 }
 
 export function createServices(db: Db, options: ServiceOptions = {}): Services {
@@ -59,5 +72,8 @@ export function createServices(db: Db, options: ServiceOptions = {}): Services {
     secureCookies: options.secureCookies ?? "auto",
     throttle: options.signInThrottle,
   });
-  return { db, auth, engine, outbox, worker, clock, logger };
+  const prices = new PriceBook(db, { fallback: options.fallbackPrice ?? DEFAULT_FALLBACK_PRICE });
+  const registry = createProviderRegistry(options.providers ?? { demo: { enabled: true, tokenDelayMs: 15 } });
+  const chat = new ChatService({ db, engine, registry, prices, clock, logger, ...options.chat });
+  return { db, auth, chat, prices, engine, outbox, worker, clock, logger };
 }

@@ -4,7 +4,7 @@ import { anonymousCaller, openTestApp, userCaller, type TestApp } from "../suppo
 
 type Caller = ReturnType<typeof createCaller>;
 interface World {
-  a: { caller: Caller; userId: string; email: string; subject: string };
+  a: { caller: Caller; userId: string; email: string; subject: string; taskId: string; conversationId: string };
   b: Caller;
   visitor: Caller;
 }
@@ -25,6 +25,30 @@ const ownRequests = async (c: Caller) =>
  * fails when a procedure is added without a probe.
  */
 const PROBES: Record<string, (w: World) => Promise<void>> = {
+  "chat.models": async (w) => {
+    expect((await w.visitor.chat.models()).length).toBeGreaterThan(0);
+  },
+  "chat.send": async (w) => {
+    await expect(
+      w.b.chat.send({ conversationId: w.a.conversationId, provider: "local-demo", model: "demo-1", content: "hi" }),
+    ).rejects.toMatchObject({ code: "NOT_FOUND" });
+  },
+  "chat.task": async (w) => {
+    await expect(w.b.chat.task({ taskId: w.a.taskId })).rejects.toMatchObject({ code: "NOT_FOUND" });
+    await expect(w.visitor.chat.task({ taskId: w.a.taskId })).rejects.toMatchObject({ code: "NOT_FOUND" });
+  },
+  "chat.cancel": async (w) => {
+    await expect(w.b.chat.cancel({ taskId: w.a.taskId })).rejects.toMatchObject({ code: "NOT_FOUND" });
+  },
+  "chat.conversations": async (w) => {
+    expect((await w.b.chat.conversations()).map((c) => c.id)).not.toContain(w.a.conversationId);
+    expect(await w.visitor.chat.conversations()).toEqual([]);
+  },
+  "chat.messages": async (w) => {
+    await expect(w.b.chat.messages({ conversationId: w.a.conversationId })).rejects.toMatchObject({
+      code: "NOT_FOUND",
+    });
+  },
   "auth.signUp": async (w) => {
     await expect(w.visitor.auth.signUp({ email: w.a.email, password: "another password 1" })).rejects.toMatchObject({
       code: "CONFLICT",
@@ -172,10 +196,19 @@ describe("isolation across every procedure", () => {
         },
       ],
     });
+    const sent = await a.chat.send({ provider: "local-demo", model: "demo-1", content: "A's private question" });
+    await app.services.chat.drain();
     const b = await userCaller(app.services);
     const visitor = await anonymousCaller(app.services);
     world = {
-      a: { caller: a, userId: signedUp.user.id, email, subject: `user:${signedUp.user.id}` },
+      a: {
+        caller: a,
+        userId: signedUp.user.id,
+        email,
+        subject: `user:${signedUp.user.id}`,
+        taskId: sent.taskId,
+        conversationId: sent.conversationId,
+      },
       b: b.caller,
       visitor: visitor.caller,
     };
@@ -191,6 +224,11 @@ describe("isolation across every procedure", () => {
       }),
       user: await app.db.prisma.user.findUnique({ where: { id: world.a.userId } }),
       sessions: await app.db.prisma.session.count({ where: { userId: world.a.userId } }),
+      conversations: await app.db.prisma.conversation.findMany({
+        where: { subject: world.a.subject },
+        include: { messages: true },
+      }),
+      tasks: await app.db.prisma.task.findMany({ where: { subject: world.a.subject } }),
     });
   });
   afterAll(() => app.close());
@@ -201,7 +239,7 @@ describe("isolation across every procedure", () => {
 
   it("no probe reads or changes A's usage, quotas, ledger or account", async () => {
     const before = await snapshot();
-    expect(await ownRequests(world.a.caller)).toBe(3);
+    expect(await ownRequests(world.a.caller)).toBe(4);
     for (const [path, probe] of Object.entries(PROBES)) {
       await probe(world).catch((e: unknown) => {
         throw new Error(`probe ${path}: ${(e as Error).message}`);

@@ -28,6 +28,26 @@ const ok = {
  * back BAD_REQUEST naming the field, and change nothing.
  */
 const BAD: Record<string, { input: unknown; field: string }[]> = {
+  "chat.send": [
+    { input: { provider: "local-demo", model: "demo-1", content: "" }, field: "content" },
+    { input: { provider: "local-demo", model: "demo-1", content: "x".repeat(40_000) }, field: "content" },
+    { input: { provider: "local-demo", model: "demo-1", content: "hi", maxOutputTokens: 0 }, field: "maxOutputTokens" },
+    {
+      input: { provider: "local-demo", model: "demo-1", content: "hi", maxOutputTokens: 1.5 },
+      field: "maxOutputTokens",
+    },
+    {
+      input: { provider: "local-demo", model: "demo-1", content: "hi", conversationId: "../etc" },
+      field: "conversationId",
+    },
+    { input: { provider: "local-demo", model: "demo-1", content: "hi", subject: "user:x" }, field: "(input)" },
+  ],
+  "chat.task": [{ input: { taskId: "" }, field: "taskId" }],
+  "chat.cancel": [{ input: { taskId: "a b" }, field: "taskId" }],
+  "chat.messages": [
+    { input: { conversationId: "c1", limit: 0 }, field: "limit" },
+    { input: { conversationId: "c1", limit: 10_000 }, field: "limit" },
+  ],
   "auth.signUp": [
     { input: { email: "not-an-email", password: "long enough 123" }, field: "email" },
     { input: { email: "a@b.example", password: "" }, field: "password" },

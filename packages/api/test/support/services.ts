@@ -21,12 +21,18 @@ export interface TestApp {
 export async function openTestApp(engine: "pglite" | "postgres", options: ServiceOptions = {}): Promise<TestApp> {
   const target = await freshDatabase(engine);
   const db = await target.open();
-  const services = createServices(db.prisma, { sql: db.sql, ...options });
+  // Tests run the demo model without its typing delay unless they ask for one.
+  const services = createServices(db.prisma, {
+    sql: db.sql,
+    providers: { demo: { enabled: true, tokenDelayMs: 0 } },
+    ...options,
+  });
   return {
     target,
     db,
     services,
     async close() {
+      await services.chat.abortAll();
       await services.worker.stop();
       await db.close();
       await target.drop();
