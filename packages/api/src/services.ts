@@ -50,7 +50,7 @@ export interface ServiceOptions {
   providers?: ProviderConfig;
   /** Price for models missing from the price book (flagged as a fallback). */
   fallbackPrice?: { inputPerMillionMicros: number; outputPerMillionMicros: number };
-  chat?: Pick<ChatServiceOptions, "flushIntervalMs" | "heartbeatMs" | "staleAfterMs">;
+  chat?: Pick<ChatServiceOptions, "flushIntervalMs" | "heartbeatMs" | "staleAfterMs" | "onTiming">;
 }
 
 export function createServices(db: Db, options: ServiceOptions = {}): Services {

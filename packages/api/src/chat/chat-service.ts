@@ -34,6 +34,8 @@ export interface ChatServiceOptions {
   heartbeatMs?: number;
   /** A running task whose heartbeat is older than this lost its runner (crash, kill -9). */
   staleAfterMs?: number;
+  /** Called with the time spent in quota admission and settlement (benchmarks, metrics). */
+  onTiming?: (phase: "admit" | "settle", ms: number) => void;
 }
 
 interface RunSpec {
@@ -86,6 +88,16 @@ export class ChatService {
     this.staleAfterMs = o.staleAfterMs ?? 15_000;
   }
 
+  private async timed<T>(phase: "admit" | "settle", fn: () => Promise<T>): Promise<T> {
+    if (!this.o.onTiming) return fn();
+    const t0 = performance.now();
+    try {
+      return await fn();
+    } finally {
+      this.o.onTiming(phase, performance.now() - t0);
+    }
+  }
+
   models(tier: TierName) {
     return this.o.registry.models().map((m) => ({ ...m, allowed: isModelAllowed(tier, m.provider, m.model) }));
   }
@@ -126,15 +138,17 @@ export class ChatService {
     const taskId = input.idempotencyKey ? taskIdFor(subject.key, input.idempotencyKey) : randomUUID();
     const key = keyOf(taskId);
     const admit = (max: number) =>
-      engine.admit({
-        subject,
-        also,
-        provider: info.provider,
-        model: info.model,
-        estTokens: promptTokens + max,
-        estCostMicros: estimateCostMicros(price, promptTokens, max),
-        key,
-      });
+      this.timed("admit", () =>
+        engine.admit({
+          subject,
+          also,
+          provider: info.provider,
+          model: info.model,
+          estTokens: promptTokens + max,
+          estCostMicros: estimateCostMicros(price, promptTokens, max),
+          key,
+        }),
+      );
 
     let max = maxOutputTokens;
     let trimmed: Trim | null = null;
@@ -322,11 +336,13 @@ export class ChatService {
       cachedInputTokens: 0,
     };
     const cost = costMicros(spec.price, actual);
-    await engine.settle(
-      subject,
-      spec.key,
-      { ...actual, costMicros: cost, estimated: reported === null, priceVersion: spec.price.version },
-      { provider: spec.provider, model: spec.model },
+    await this.timed("settle", () =>
+      engine.settle(
+        subject,
+        spec.key,
+        { ...actual, costMicros: cost, estimated: reported === null, priceVersion: spec.price.version },
+        { provider: spec.provider, model: spec.model },
+      ),
     );
     const assistant =
       text === ""
