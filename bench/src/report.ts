@@ -109,7 +109,14 @@ export function markdown(r: Results): string {
     `${r.date} · Node ${r.machine.node} · ${r.machine.cpus} × ${r.machine.cpuModel} · PostgreSQL ${r.machine.postgres} · ${r.settings.ops} timed ops per cell after ${r.settings.warmup} warm-up · load average ${r.machine.loadAvg1mAtStart} at start, ${r.machine.loadAvg1mAtEnd} at end (1-minute; anything else running on the machine skews the numbers)`,
     "",
   );
-  lines.push("## Throughput and latency", "");
+  lines.push(admissionSections(r, "##"));
+  return lines.join("\n");
+}
+
+/** The admission tables (throughput, overshoot, targets, limiters) under headings of level `h`. */
+export function admissionSections(r: Results, h: string): string {
+  const lines: string[] = [];
+  lines.push(`${h} Throughput and latency`, "");
   lines.push(
     "| shape | clients | limiter | admissions/s | p50 ms | p99 ms | vs rate-limiter-flexible | client CPU µs/op |",
   );
@@ -123,7 +130,7 @@ export function markdown(r: Results): string {
       `| ${shape} | ${m.concurrency} | ${c.contender} | ${m.throughput} | ${fmt(m.p50Ms)} | ${fmt(m.p99Ms)} | ${vs} | ${m.clientCpuUsPerOp} |`,
     );
   }
-  lines.push("", "## Overshoot (one subject, concurrent attempts against a request limit)", "");
+  lines.push("", `${h} Overshoot (one subject, concurrent attempts against a request limit)`, "");
   lines.push("| limiter | limit | attempts | clients | admitted | overshoot | counted in store |");
   lines.push("|---|---:|---:|---:|---:|---:|---:|");
   for (const o of r.overshoot) {
@@ -131,11 +138,11 @@ export function markdown(r: Results): string {
       `| ${o.contender} | ${o.limit} | ${o.attempts} | ${o.concurrency} | ${o.admitted} | **${o.overshoot}** | ${o.stored ?? "–"} |`,
     );
   }
-  lines.push("", "## Targets", "");
+  lines.push("", `${h} Targets`, "");
   lines.push("| target | measured | result |");
   lines.push("|---|---|---|");
   for (const t of r.targets) lines.push(`| ${t.target} | ${t.measured} | ${t.pass ? "PASS" : "**MISS**"} |`);
-  lines.push("", "## What each limiter does per admission", "");
+  lines.push("", `${h} What each limiter does per admission`, "");
   for (const c of r.contenders) lines.push(`- **${c.name}**: ${c.description}`);
   lines.push("");
   return lines.join("\n");

@@ -1,6 +1,7 @@
 import { AppError, profileUpdateInput, profileUsageInput, type ProfileUsageOutput } from "@wavelength/shared";
 import { subjectOf } from "../identity.ts";
 import { publicProcedure, router } from "../trpc.ts";
+import { estimateAccuracyByModel, type ModelEstimateAccuracy } from "./estimate-accuracy.ts";
 import { profileUsage } from "./profile-usage.ts";
 
 export const profileRouter = router({
@@ -44,12 +45,17 @@ export const profileRouter = router({
   }),
 
   /** Usage analytics for the caller over a range (see profile-usage.ts). */
-  usage: publicProcedure.input(profileUsageInput).query(async ({ ctx, input }): Promise<ProfileUsageOutput> => {
-    const subject = subjectOf(ctx.identity);
-    const [data, quota] = await Promise.all([
-      profileUsage(ctx.services.db, subject.key, subject.timeZone, input),
-      ctx.services.engine.statuses(subject),
-    ]);
-    return { ...data, quota };
-  }),
+  usage: publicProcedure
+    .input(profileUsageInput)
+    .query(
+      async ({ ctx, input }): Promise<ProfileUsageOutput & { estimateAccuracyByModel: ModelEstimateAccuracy[] }> => {
+        const subject = subjectOf(ctx.identity);
+        const [data, quota, byModel] = await Promise.all([
+          profileUsage(ctx.services.db, subject.key, subject.timeZone, input),
+          ctx.services.engine.statuses(subject),
+          estimateAccuracyByModel(ctx.services.db, subject.key, input.from, input.to),
+        ]);
+        return { ...data, quota, estimateAccuracyByModel: byModel };
+      },
+    ),
 });

@@ -11,6 +11,7 @@ import {
   usageInitInput,
   usageStatusInput,
   usageSyncInput,
+  windowBounds,
   usageReserveInput,
   usageReleaseInput,
   type UsageReserveOutput,
@@ -23,6 +24,7 @@ import {
 } from "@wavelength/shared";
 import { coSubjectsOf, subjectOf } from "../identity.ts";
 import { adminProcedure, publicProcedure, router } from "../trpc.ts";
+import { estimateAccuracyByModel, type ModelEstimateAccuracy } from "./estimate-accuracy.ts";
 
 /** Least headroom per dimension across the applicable limits (null: unlimited). */
 function remainingByDimension(quotas: readonly QuotaDimensionStatus[]): UsageCheckOutput["remaining"] {
@@ -113,10 +115,18 @@ export const usageRouter = router({
   }),
 
   /** Where the caller stands: every limit with %, alerts at 50/80/95/100 %, health, next reset. */
-  status: publicProcedure.input(usageStatusInput).query(async ({ ctx }): Promise<UsageStatusOutput> => {
-    const subject = subjectOf(ctx.identity);
-    return statusOf(subject.tier, subject.timeZone, await ctx.services.engine.statuses(subject));
-  }),
+  status: publicProcedure
+    .input(usageStatusInput)
+    .query(async ({ ctx }): Promise<UsageStatusOutput & { estimateAccuracy: ModelEstimateAccuracy[] }> => {
+      const subject = subjectOf(ctx.identity);
+      const quotas = await ctx.services.engine.statuses(subject);
+      const status = statusOf(subject.tier, subject.timeZone, quotas);
+      // Reconciliation for today's window: reserved estimate against settled actual, per model.
+      const now = ctx.services.clock.now();
+      const today = windowBounds("daily", now, subject.timeZone);
+      const estimateAccuracy = await estimateAccuracyByModel(ctx.services.db, subject.key, today.start, today.resetsAt);
+      return { ...status, estimateAccuracy };
+    }),
 
   needsInit: publicProcedure.query(({ ctx }) => ctx.services.engine.needsInit(subjectOf(ctx.identity))),
 

@@ -38,6 +38,10 @@ for (const engine of DATABASE_ENGINES) {
       expect(totals.hourly).toEqual({ n: 1, tokens: totals.ledger.tokens, cost: totals.ledger.cost });
       expect(totals.tasks).toEqual({ n: 1, tokens: totals.ledger.tokens, cost: totals.ledger.cost });
       expect(totals.ledger.tokens).toBe(done.usage!.inputTokens + done.usage!.outputTokens);
+      // Reconciliation you can see: the reserved estimate (prompt + max output) against the actual.
+      const [acc] = (await caller.usage.status()).estimateAccuracy;
+      expect(acc).toMatchObject({ provider: "local-demo", model: "demo-1", settledRequests: 1, estimatedRequests: 0 });
+      expect(acc!.tokenErrorPercent).toBeGreaterThan(0);
       // A follow-up in the same conversation sends the history too.
       const next = await caller.chat.send({
         conversationId: sent.conversationId,
