@@ -1,6 +1,7 @@
 import { defineConfig } from "@playwright/test";
 
-const PORT = 3100;
+// E2E_PORT lets two runs share a machine (each gets its own server and database folder).
+const PORT = Number(process.env.E2E_PORT ?? 3100);
 const baseURL = `http://127.0.0.1:${PORT}`;
 
 // Debian's Chromium, never Playwright's download (it cannot be fetched on these machines).
@@ -14,6 +15,7 @@ export default defineConfig({
   retries: process.env.CI ? 1 : 0,
   forbidOnly: !!process.env.CI,
   reporter: "list",
+  outputDir: "test-results",
   use: {
     baseURL,
     headless: true,
@@ -45,7 +47,9 @@ export default defineConfig({
     env: {
       PORT: String(PORT),
       HOST: "127.0.0.1",
-      DATABASE_URL: "pglite://.data/e2e",
+      DATABASE_URL: `pglite://.data/e2e-${PORT}`,
+      // The demo model types quickly in tests; the journey still sees text grow.
+      DEMO_TOKEN_DELAY_MS: "2",
       E2E_FRESH: "1",
       SESSION_SECRET: "e2e-secret-at-least-32-characters-long",
       ADMIN_TOKEN: "e2e-admin-token-at-least-16",

@@ -1,12 +1,22 @@
-import { mkdirSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import pg from "pg";
+import { chatE2e, e2eMarkdown, type E2eResults } from "./chat-e2e.ts";
 import type { Contender } from "./contender.ts";
 import { measure } from "./measure.ts";
 import { naive } from "./naive.ts";
 import { rateLimiterFlexible } from "./rate-limiter-flexible.ts";
-import { checkTargets, markdown, type Cell, type OvershootResult, type Results, type Shape } from "./report.ts";
+import {
+  checkTargets,
+  combinedMarkdown,
+  markdown,
+  type Cell,
+  type OvershootResult,
+  type Results,
+  type RunInfo,
+  type Shape,
+} from "./report.ts";
 import { migrate, recreateDatabase, serverVersion } from "./setup.ts";
 import { wavelength } from "./wavelength.ts";
 
@@ -22,20 +32,97 @@ const SPREAD_SUBJECTS = 500;
 const LIMIT = 50;
 const ATTEMPTS = 500;
 const COMMAND = "cd /work/main && npm run bench";
+/** Which parts run: "admission,e2e" (default). Without admission, REPORT.md reuses results/admission.json. */
+const PARTS = new Set(env("BENCH_PARTS", "admission,e2e").split(",").map((p) => p.trim()));
+const E2E_USERS = Number(env("BENCH_E2E_USERS", "50"));
+const E2E_CHATS = Number(env("BENCH_E2E_CHATS", "300"));
+const E2E_WARMUP = Number(env("BENCH_E2E_WARMUP", "30"));
+const E2E_CLIENTS = [1, 8];
+const E2E_WAIT = env("BENCH_E2E_WAIT", "signal") === "poll" ? "poll" : "signal";
+const E2E_POLL_MS = Number(env("BENCH_E2E_POLL_MS", "5"));
 
 const url = `${SERVER}/${DB}`;
 const resultsDir = path.resolve(import.meta.dirname, "../results");
 const log = (msg: string) => process.stderr.write(`${msg}\n`);
 
+const load1 = () => Number(os.loadavg()[0]!.toFixed(2));
+
+async function machineInfo(): Promise<Record<string, string | number>> {
+  return {
+    node: process.version,
+    cpus: os.cpus().length,
+    cpuModel: os.cpus()[0]?.model.trim() ?? "unknown",
+    memoryGiB: Math.round(os.totalmem() / 2 ** 30),
+    platform: `${os.platform()} ${os.release()}`,
+    postgres: await serverVersion(url),
+  };
+}
+
 async function main() {
-  const t0 = Date.now();
-  const loadAtStart = os.loadavg()[0]!;
+  const loadAtStart = load1();
   if (loadAtStart > 0.5)
     log(`warning: load average ${loadAtStart.toFixed(2)} before the run; other work on this machine skews the numbers`);
   log(`recreating ${DB} and applying migrations…`);
   await recreateDatabase(`${SERVER}/${ADMIN_DB}`, DB);
   migrate(url);
+  const load: Record<string, number> = { "at start": loadAtStart };
+  mkdirSync(resultsDir, { recursive: true });
 
+  let admission: Results;
+  const fromEarlierRun = !PARTS.has("admission");
+  if (fromEarlierRun) {
+    const file = path.join(resultsDir, "admission.json");
+    if (!existsSync(file)) throw new Error(`BENCH_PARTS without admission needs ${file} from an earlier run`);
+    admission = JSON.parse(readFileSync(file, "utf8")) as Results;
+  } else {
+    admission = await runAdmission(loadAtStart);
+    writeFileSync(path.join(resultsDir, "admission.json"), `${JSON.stringify(admission, null, 2)}\n`);
+    const md = markdown(admission);
+    writeFileSync(path.join(resultsDir, "admission.md"), md);
+    process.stdout.write(`\n${md}\n`);
+  }
+
+  let e2e: E2eResults | null = null;
+  if (PARTS.has("e2e")) {
+    load["before the chat part"] = load1();
+    log("chat end to end…");
+    e2e = await chatE2e(url, {
+      users: E2E_USERS,
+      chats: E2E_CHATS,
+      warmup: E2E_WARMUP,
+      clients: E2E_CLIENTS,
+      pool: POOL,
+      wait: E2E_WAIT,
+      pollMs: E2E_POLL_MS,
+      log,
+    });
+  }
+  load["at end"] = load1();
+
+  const info: RunInfo = { command: COMMAND, date: new Date().toISOString(), machine: await machineInfo(), load };
+  let e2eReport: { markdown: string; summary: string[] } | null = null;
+  if (e2e) {
+    writeFileSync(path.join(resultsDir, "chat-e2e.json"), `${JSON.stringify({ ...info, ...e2e }, null, 2)}\n`);
+    const md = e2eMarkdown(e2e);
+    const summary = e2e.cells.map(
+      (c) =>
+        `chat end to end, ${c.clients} client${c.clients > 1 ? "s" : ""}: ${c.throughput} chats/s, p50 ${c.e2e.p50Ms.toFixed(2)} ms, p99 ${c.e2e.p99Ms.toFixed(2)} ms; admission ${(c.admit.shareOfE2e * 100).toFixed(1)} % of the latency, settlement ${(c.settle.shareOfE2e * 100).toFixed(1)} %; ${c.completed}/${c.chats} completed`,
+    );
+    e2eReport = { markdown: md, summary };
+    process.stdout.write(`\n## Chat end to end\n\n${md}\n`);
+  }
+  writeFileSync(
+    path.resolve(resultsDir, "../REPORT.md"),
+    combinedMarkdown(info, { results: admission, fromEarlierRun }, e2eReport),
+  );
+  for (const t of admission.targets) process.stdout.write(`${t.pass ? "PASS" : "MISS"}  ${t.target}: ${t.measured}\n`);
+  for (const line of e2eReport?.summary ?? []) process.stdout.write(`E2E   ${line}\n`);
+  log(`wrote bench/REPORT.md${e2e ? ", results/chat-e2e.json" : ""}${fromEarlierRun ? "" : ", results/admission.{json,md}"}`);
+}
+
+/** The admission part: three limiters × two shapes × two client counts, then overshoot. */
+async function runAdmission(loadAtStart: number): Promise<Results> {
+  const t0 = Date.now();
   const contenders: Contender[] = [
     await wavelength(url, POOL),
     await rateLimiterFlexible(url, POOL),
@@ -93,14 +180,9 @@ async function main() {
       command: COMMAND,
       date: new Date().toISOString(),
       machine: {
-        node: process.version,
-        cpus: os.cpus().length,
-        cpuModel: os.cpus()[0]?.model.trim() ?? "unknown",
-        memoryGiB: Math.round(os.totalmem() / 2 ** 30),
-        platform: `${os.platform()} ${os.release()}`,
-        postgres: await serverVersion(url),
-        loadAvg1mAtStart: Number(loadAtStart.toFixed(2)),
-        loadAvg1mAtEnd: Number(os.loadavg()[0]!.toFixed(2)),
+        ...(await machineInfo()),
+        loadAvg1mAtStart: loadAtStart,
+        loadAvg1mAtEnd: load1(),
       },
       settings: {
         ops: OPS,
@@ -116,12 +198,7 @@ async function main() {
       overshoot,
       targets: checkTargets(cells, overshoot),
     };
-    mkdirSync(resultsDir, { recursive: true });
-    writeFileSync(path.join(resultsDir, "admission.json"), `${JSON.stringify(results, null, 2)}\n`);
-    const md = markdown(results);
-    writeFileSync(path.join(resultsDir, "admission.md"), md);
-    process.stdout.write(`\n${md}\n`);
-    for (const t of results.targets) process.stdout.write(`${t.pass ? "PASS" : "MISS"}  ${t.target}: ${t.measured}\n`);
+    return results;
   } finally {
     for (const c of contenders) await c.close();
   }

@@ -147,3 +147,58 @@ export function admissionSections(r: Results, h: string): string {
   lines.push("");
   return lines.join("\n");
 }
+
+/** Machine and run facts shared by the JSON files and REPORT.md. */
+export interface RunInfo {
+  command: string;
+  date: string;
+  machine: Record<string, string | number>;
+  /** 1-minute load average at the start of each part and at the end. */
+  load: Record<string, number>;
+}
+
+/** REPORT.md: the admission tables and the end-to-end table of one `npm run bench`. */
+export function combinedMarkdown(
+  info: RunInfo,
+  admission: { results: Results; fromEarlierRun: boolean },
+  e2e: { markdown: string; summary: string[] } | null,
+): string {
+  const m = info.machine;
+  const a = admission.results;
+  const lines: string[] = [];
+  lines.push("# Wavelength benchmark report", "");
+  lines.push(`Reproduce: \`${info.command}\` (PostgreSQL at 127.0.0.1:5432; see bench/README.md)`, "");
+  lines.push(
+    `${info.date} · Node ${m.node} · ${m.cpus} × ${m.cpuModel} · ${m.memoryGiB} GiB · ${m.platform} · PostgreSQL ${m.postgres}`,
+    "",
+  );
+  lines.push(
+    `Load average (1-minute): ${Object.entries(info.load)
+      .map(([k, v]) => `${v} ${k}`)
+      .join(", ")}. The benchmark, Node and PostgreSQL share the machine's cores; anything else running skews the numbers.`,
+    "",
+  );
+  lines.push("## Summary", "");
+  for (const t of a.targets) lines.push(`- ${t.pass ? "PASS" : "**MISS**"} ${t.target}: ${t.measured}`);
+  for (const s of e2e?.summary ?? []) lines.push(`- ${s}`);
+  lines.push("");
+  lines.push("## 1. Admission: `QuotaEngine.admit()` alone, against two other limiters", "");
+  if (admission.fromEarlierRun)
+    lines.push(
+      `_Not measured in this run (BENCH_PARTS): the numbers of the run of ${a.date} from results/admission.json, load ${a.machine.loadAvg1mAtStart} → ${a.machine.loadAvg1mAtEnd}._`,
+      "",
+    );
+  lines.push(
+    `${a.settings.ops} timed operations per cell after ${a.settings.warmup} warm-up, pools of ${a.settings.pool} connections. Also in results/admission.{json,md}.`,
+    "",
+  );
+  lines.push(admissionSections(a, "###"));
+  lines.push("## 2. A chat end to end: `ChatService.send()` → task completed", "");
+  if (e2e) lines.push(e2e.markdown);
+  else lines.push("_Not measured in this run (BENCH_PARTS)._", "");
+  lines.push("## Files", "");
+  lines.push("- `bench/results/admission.json`, `bench/results/admission.md`: the admission part, every number.");
+  if (e2e) lines.push("- `bench/results/chat-e2e.json`: the end-to-end part, every number (latency, phases, settings).");
+  lines.push("");
+  return lines.join("\n");
+}
