@@ -4,7 +4,7 @@ import path from "node:path";
 import fastifyCookie from "@fastify/cookie";
 import fastifyStatic from "@fastify/static";
 import { fastifyTRPCPlugin, type FastifyTRPCPluginOptions } from "@trpc/server/adapters/fastify";
-import Fastify, { type FastifyInstance } from "fastify";
+import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest } from "fastify";
 import {
   appRouter,
   createInnerContext,
@@ -13,12 +13,14 @@ import {
   userIdentity,
   type OutgoingCookie,
   type AppRouter,
+  type Context,
   type Services,
 } from "@wavelength/api";
 import { APP_ERROR_CODES } from "@wavelength/shared";
 import { anonymousId, existingAnonymousId } from "./anonymous-cookie.ts";
 import { clientAddress, hashAddress } from "./client-address.ts";
 import type { Env } from "./env.ts";
+import { registerExportRoute } from "./routes/usage-export.ts";
 import { isSameOrigin } from "./same-origin.ts";
 
 export const MAX_BATCH_SIZE = 20;
@@ -101,44 +103,49 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
   const secureCookies = (req: { protocol: string }) =>
     env.COOKIE_SECURE === "always" ? true : env.COOKIE_SECURE === "never" ? false : req.protocol === "https";
 
+  /** Who is calling (session, else anonymous visitor), for tRPC and the plain HTTP routes alike. */
+  async function contextFor(req: FastifyRequest, res: FastifyReply): Promise<Context> {
+    const secure = secureCookies(req);
+    const setCookie = (c: OutgoingCookie) =>
+      void res.setCookie(c.name, c.value, { ...c.attributes, secure, httpOnly: true, sameSite: "lax", path: "/" });
+    const ipHash = hashAddress(clientAddress(req, env.TRUSTED_PROXIES), env.SESSION_SECRET);
+    const session = await signedInUser(services, req.cookies[services.auth.cookieName]);
+    if (session?.refreshCookie) setCookie(session.refreshCookie);
+    if (session === null && req.cookies[services.auth.cookieName]) setCookie(services.auth.blankCookie());
+    // A signed-in user keeps the guest cookie it came with (for the migration) but is not issued one.
+    const guest = session ? existingAnonymousId(req) : anonymousId(req, res, secure);
+    const header = req.headers["x-time-zone"];
+    const identity = session
+      ? userIdentity(session.user)
+      : await resolveAnonymous(services, {
+          anonymousId: guest!,
+          ipHash,
+          timeZone: typeof header === "string" ? header : null,
+        });
+    return createInnerContext({
+      services,
+      identity,
+      isAdmin: bearerMatches(req.headers.authorization, env.ADMIN_TOKEN),
+      requestId: req.id,
+      request: { anonymousId: guest, ipHash, sessionId: session?.session.id ?? null },
+      cookies: { set: setCookie },
+    });
+  }
+
   await app.register(fastifyTRPCPlugin, {
     prefix: "/api/trpc",
     trpcOptions: {
       router: appRouter,
       maxBatchSize: MAX_BATCH_SIZE,
-      async createContext({ req, res }) {
-        const secure = secureCookies(req);
-        const setCookie = (c: OutgoingCookie) =>
-          void res.setCookie(c.name, c.value, { ...c.attributes, secure, httpOnly: true, sameSite: "lax", path: "/" });
-        const ipHash = hashAddress(clientAddress(req, env.TRUSTED_PROXIES), env.SESSION_SECRET);
-        const session = await signedInUser(services, req.cookies[services.auth.cookieName]);
-        if (session?.refreshCookie) setCookie(session.refreshCookie);
-        if (session === null && req.cookies[services.auth.cookieName]) setCookie(services.auth.blankCookie());
-        // A signed-in user keeps the guest cookie it came with (for the migration) but is not issued one.
-        const guest = session ? existingAnonymousId(req) : anonymousId(req, res, secure);
-        const header = req.headers["x-time-zone"];
-        const identity = session
-          ? userIdentity(session.user)
-          : await resolveAnonymous(services, {
-              anonymousId: guest!,
-              ipHash,
-              timeZone: typeof header === "string" ? header : null,
-            });
-        return createInnerContext({
-          services,
-          identity,
-          isAdmin: bearerMatches(req.headers.authorization, env.ADMIN_TOKEN),
-          requestId: req.id,
-          request: { anonymousId: guest, ipHash, sessionId: session?.session.id ?? null },
-          cookies: { set: setCookie },
-        });
-      },
+      createContext: ({ req, res }) => contextFor(req, res),
       onError({ error, path, req }) {
         if (error.code === "INTERNAL_SERVER_ERROR")
           req.log.error({ path, err: error.cause?.message ?? error.message }, "tRPC error");
       },
     } satisfies FastifyTRPCPluginOptions<AppRouter>["trpcOptions"],
   });
+
+  registerExportRoute(app, contextFor);
 
   app.get("/api/health", async (_req, reply) => {
     try {

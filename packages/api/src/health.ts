@@ -8,6 +8,9 @@ export interface SystemQuotaHealth {
   outbox: { pending: number; dead: number; bufferedInMemory: number; dropped: number; oldestPendingAt: Date | null };
   subjectsAtLimit: number;
   engine: Record<string, number>;
+  /** This instance's last completed sweeps (null until the first). */
+  lastResetSweepAt: Date | null;
+  lastExpirySweepAt: Date | null;
   checkedAt: Date;
 }
 
@@ -20,6 +23,8 @@ export async function systemQuotaHealth(services: Services): Promise<SystemQuota
   const now = services.clock.now();
   const base = {
     failMode: services.engine.failMode,
+    lastResetSweepAt: services.worker.lastRuns.reset,
+    lastExpirySweepAt: services.worker.lastRuns.expire,
     engine: { ...services.engine.metrics },
     checkedAt: now,
   };

@@ -12,6 +12,7 @@ export { subjectOf, coSubjectsOf, userIdentity, type Identity } from "./identity
 export { hashPassword, verifyPassword, AuthService, type AuthUser } from "./auth/index.ts";
 export { migrateAnonymous, type MigrationResult } from "./accounts/migrate-anonymous.ts";
 export { systemQuotaHealth, type SystemQuotaHealth } from "./health.ts";
+export { profileUsage } from "./routers/profile-usage.ts";
 export * from "./metering/index.ts";
 export type { ProviderConfig, ModelInfo, ChatMessage } from "./providers/index.ts";
 export { ChatService } from "./chat/chat-service.ts";

@@ -1,3 +1,4 @@
+import { adminRouter } from "./routers/admin.ts";
 import { authRouter } from "./routers/auth.ts";
 import { chatRouter } from "./routers/chat.ts";
 import { profileRouter } from "./routers/profile.ts";
@@ -11,6 +12,7 @@ export const appRouter = router({
   quota: quotaRouter,
   profile: profileRouter,
   chat: chatRouter,
+  admin: adminRouter,
 });
 
 export type AppRouter = typeof appRouter;

@@ -64,6 +64,21 @@ export function createServices(db: Db, options: ServiceOptions = {}): Services {
     failMode: options.failMode,
     reservationTtlMs: options.reservationTtlMs,
     queue: outbox,
+    onDenied: async (input, denials) => {
+      const first = denials[0];
+      if (!first) return;
+      await db.quotaDenial.create({
+        data: {
+          subject: input.subject.key,
+          provider: input.provider,
+          model: input.model,
+          scope: first.scope,
+          window: first.window,
+          dimension: first.dimension,
+          at: clock.now(),
+        },
+      });
+    },
   });
   const worker = new MeteringWorker(engine, outbox, clock, logger, options.worker);
   const auth = new AuthService({

@@ -137,9 +137,10 @@ export class ChatService {
     const price = await this.o.prices.priceFor(info.provider, info.model, clock.now());
     const taskId = input.idempotencyKey ? taskIdFor(subject.key, input.idempotencyKey) : randomUUID();
     const key = keyOf(taskId);
-    const admit = (max: number) =>
+    const admit = (max: number, quiet: boolean) =>
       this.timed("admit", () =>
         engine.admit({
+          quiet,
           subject,
           also,
           provider: info.provider,
@@ -152,17 +153,22 @@ export class ChatService {
 
     let max = maxOutputTokens;
     let trimmed: Trim | null = null;
-    let decision = await admit(max);
+    // The first try is quiet: a refusal that a trimmed reply avoids is not a blocked request.
+    let decision = await admit(max, true);
     if (!decision.allowed) {
       // Gentle limits: a shorter reply that fits beats a refusal.
       const perToken = price.outputPerMillionMicros / 1_000_000;
       trimmed = fitToBudget(decision.denials, promptTokens, estimateCostMicros(price, promptTokens, 0), perToken, max);
       if (trimmed) {
         max = trimmed.maxOutputTokens;
-        decision = await admit(max);
+        decision = await admit(max, true);
       }
     }
     if (!decision.allowed) {
+      await engine.noteDenied(
+        { subject, also, provider: info.provider, model: info.model, estTokens: 0, estCostMicros: 0, key },
+        decision.denials,
+      );
       const denial = decision.denials[0]!;
       throw new AppError("QUOTA_EXCEEDED", describeDenial(denial, subject.timeZone, clock.now()), {
         quota: decision.denials,
@@ -459,6 +465,29 @@ export class ChatService {
   async abortAll(): Promise<void> {
     for (const c of this.running.values()) c.abort();
     await this.drain();
+  }
+
+  async rename(subjectKey: string, conversationId: string, title: string) {
+    const r = await this.o.db.conversation.updateMany({
+      where: { id: conversationId, subject: subjectKey },
+      data: { title },
+    });
+    if (r.count === 0) throw new AppError("NOT_FOUND", "No such conversation.");
+    return { id: conversationId, title };
+  }
+
+  /** Running replies in it are cancelled first (their partial output is charged). */
+  async remove(subjectKey: string, conversationId: string) {
+    const { db } = this.o;
+    const conv = await db.conversation.findFirst({
+      where: { id: conversationId, subject: subjectKey },
+      select: { id: true },
+    });
+    if (!conv) throw new AppError("NOT_FOUND", "No such conversation.");
+    const running = await db.task.findMany({ where: { conversationId, status: "running" }, select: { id: true } });
+    for (const t of running) await this.cancel(subjectKey, t.id);
+    await db.conversation.delete({ where: { id: conv.id } });
+    return { deleted: true as const };
   }
 
   async conversations(subjectKey: string) {

@@ -44,6 +44,8 @@ export interface EngineOptions {
   reservationTtlMs?: number;
   logger?: Logger;
   queue?: UsageQueue;
+  /** Told about every refused admission (not checks), e.g. to count blocked requests per day. */
+  onDenied?: (input: AdmitInput, denials: QuotaDenial[]) => Promise<void>;
 }
 
 export interface AdmitInput {
@@ -56,6 +58,8 @@ export interface AdmitInput {
   estCostMicros: number;
   /** Idempotency key: admitting the same key twice reserves once. */
   key: string;
+  /** Do not count a denial as a blocked request (the caller may still retry it smaller). */
+  quiet?: boolean;
 }
 
 export type AdmitDecision =
@@ -120,6 +124,7 @@ export class QuotaEngine {
   readonly ttlMs: number;
   private readonly log: Logger;
   private readonly queue: UsageQueue | undefined;
+  private readonly onDenied: EngineOptions["onDenied"];
   readonly metrics: EngineMetrics = {
     admitted: 0,
     denied: 0,
@@ -136,6 +141,7 @@ export class QuotaEngine {
     this.ttlMs = options.reservationTtlMs ?? DEFAULT_RESERVATION_TTL_MS;
     this.log = options.logger ?? silentLogger;
     this.queue = options.queue;
+    this.onDenied = options.onDenied;
   }
 
   /** Gives the subject its tier's limits (idempotent; also applies a tier change). */
@@ -202,7 +208,7 @@ export class QuotaEngine {
         };
       }
       case "denied":
-        this.metrics.denied++;
+        if (!dryRun && !input.quiet) await this.noteDenied(input, toDenials(result.denials, result.rows));
         return {
           allowed: false,
           key: input.key,
@@ -229,6 +235,14 @@ export class QuotaEngine {
           duplicate: false,
         };
     }
+  }
+
+  /** Counts a refused request (metrics and the onDenied hook); never throws. */
+  async noteDenied(input: AdmitInput, denials: QuotaDenial[]): Promise<void> {
+    this.metrics.denied++;
+    await this.onDenied?.(input, denials).catch((error: unknown) => {
+      this.log.warn({ err: errorMessage(error) }, "could not record a denial");
+    });
   }
 
   private storeAdmit(input: AdmitInput, subjects: readonly SubjectRef[], dryRun: boolean) {

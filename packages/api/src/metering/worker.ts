@@ -29,6 +29,12 @@ export class MeteringWorker {
   private timer: NodeJS.Timeout | null = null;
   private running: Promise<TickReport> | null = null;
   private lastCleanup = 0;
+  /** When each sweep last completed (for the operators' health view). */
+  readonly lastRuns: { expire: Date | null; reset: Date | null; outbox: Date | null } = {
+    expire: null,
+    reset: null,
+    outbox: null,
+  };
   private readonly intervalMs: number;
   private readonly retentionMs: number;
   private readonly batchSize: number;
@@ -77,9 +83,21 @@ export class MeteringWorker {
   private async pass(): Promise<TickReport> {
     const report: TickReport = { flushed: 0, expired: 0, reset: 0, applied: 0, failed: 0, cleaned: 0 };
     report.flushed = await this.step("flush", 0, () => this.outbox.flushBuffer());
-    report.expired = await this.step("expire", 0, () => this.engine.expireReservations(this.batchSize * 5));
-    report.reset = await this.step("reset", 0, () => this.engine.resetExpired());
-    const jobs = await this.step("claim", [], () => this.outbox.claim(this.batchSize));
+    report.expired = await this.step("expire", 0, async () => {
+      const n = await this.engine.expireReservations(this.batchSize * 5);
+      this.lastRuns.expire = this.clock.now();
+      return n;
+    });
+    report.reset = await this.step("reset", 0, async () => {
+      const n = await this.engine.resetExpired();
+      this.lastRuns.reset = this.clock.now();
+      return n;
+    });
+    const jobs = await this.step("claim", [], async () => {
+      const claimed = await this.outbox.claim(this.batchSize);
+      this.lastRuns.outbox = this.clock.now();
+      return claimed;
+    });
     for (const job of jobs) {
       try {
         await this.engine.applyQueued(job);

@@ -1,4 +1,11 @@
-import { chatCancelInput, chatMessagesInput, chatTaskInput, sendMessageInput } from "@wavelength/shared";
+import {
+  chatCancelInput,
+  chatDeleteInput,
+  chatMessagesInput,
+  chatRenameInput,
+  chatTaskInput,
+  sendMessageInput,
+} from "@wavelength/shared";
 import { coSubjectsOf, subjectOf } from "../identity.ts";
 import { publicProcedure, router } from "../trpc.ts";
 
@@ -40,6 +47,17 @@ export const chatRouter = router({
   cancel: publicProcedure
     .input(chatCancelInput)
     .mutation(({ ctx, input }) => ctx.services.chat.cancel(subjectOf(ctx.identity).key, input.taskId)),
+
+  rename: publicProcedure
+    .input(chatRenameInput)
+    .mutation(({ ctx, input }) =>
+      ctx.services.chat.rename(subjectOf(ctx.identity).key, input.conversationId, input.title),
+    ),
+
+  /** Deletes a conversation and its messages; usage already recorded stays in the ledger. */
+  delete: publicProcedure
+    .input(chatDeleteInput)
+    .mutation(({ ctx, input }) => ctx.services.chat.remove(subjectOf(ctx.identity).key, input.conversationId)),
 
   conversations: publicProcedure.query(({ ctx }) => ctx.services.chat.conversations(subjectOf(ctx.identity).key)),
 

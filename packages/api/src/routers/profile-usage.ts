@@ -11,7 +11,8 @@ import type { Db } from "@wavelength/db";
 interface HourRow {
   provider: string;
   model: string;
-  at: Date;
+  /** Start of the UTC hour, epoch milliseconds. */
+  ms: number;
   requests: number;
   inputTokens: number;
   outputTokens: number;
@@ -43,6 +44,31 @@ export function bucketStarts(from: Date, to: Date, granularity: "hour" | "day", 
   return out;
 }
 
+/** Refused requests per local day of the range, zero-filled. */
+export async function blockedByDay(
+  db: Db,
+  subject: string,
+  timeZone: string,
+  from: Date,
+  to: Date,
+): Promise<{ date: string; count: number }[]> {
+  // Times come back as epoch milliseconds: Prisma's PGlite adapter misreads timestamptz in a
+  // process whose TZ is not UTC (verified), and numbers read the same everywhere.
+  const rows = await db.$queryRawUnsafe<{ ms: number }[]>(
+    `SELECT extract(epoch FROM "at")::float8 * 1000 AS ms FROM quota_denials
+     WHERE subject = $1 AND "at" >= $2::timestamptz AT TIME ZONE 'UTC' AND "at" < $3::timestamptz AT TIME ZONE 'UTC'`,
+    subject,
+    from.toISOString(),
+    to.toISOString(),
+  );
+  const counts = new Map(bucketStarts(from, to, "day", timeZone).map((d) => [localDateString(d, timeZone), 0]));
+  for (const r of rows) {
+    const day = localDateString(new Date(r.ms), timeZone);
+    counts.set(day, (counts.get(day) ?? 0) + 1);
+  }
+  return [...counts].map(([date, count]) => ({ date, count }));
+}
+
 /**
  * Analytics over the hourly aggregate: zero-filled series, totals, provider
  * and model breakdown, and estimate accuracy from the ledger. Day buckets are
@@ -57,7 +83,7 @@ export async function profileUsage(
   input: ProfileUsageInput,
 ): Promise<Omit<ProfileUsageOutput, "quota">> {
   const rows = await db.$queryRawUnsafe<HourRow[]>(
-    `SELECT provider, model, (date + make_interval(hours => hour)) AT TIME ZONE 'UTC' AS at,
+    `SELECT provider, model, extract(epoch FROM date + make_interval(hours => hour))::float8 * 1000 AS ms,
             request_count AS requests, input_tokens::float8 AS "inputTokens",
             output_tokens::float8 AS "outputTokens", cost_micros::float8 AS "costMicros"
      FROM usage_records
@@ -90,7 +116,7 @@ export async function profileUsage(
   const byProvider = new Map<string, UsageTotals & { provider: string }>();
   const byModel = new Map<string, UsageTotals & { provider: string; model: string }>();
   for (const r of rows) {
-    const i = indexOf.get(keyOf(r.at) as never);
+    const i = indexOf.get(keyOf(new Date(r.ms)) as never);
     if (i === undefined) continue;
     const amount = {
       requests: r.requests,

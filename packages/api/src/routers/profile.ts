@@ -2,7 +2,14 @@ import { AppError, profileUpdateInput, profileUsageInput, type ProfileUsageOutpu
 import { subjectOf } from "../identity.ts";
 import { publicProcedure, router } from "../trpc.ts";
 import { estimateAccuracyByModel, type ModelEstimateAccuracy } from "./estimate-accuracy.ts";
-import { profileUsage } from "./profile-usage.ts";
+import { blockedByDay, profileUsage } from "./profile-usage.ts";
+
+export type ProfileUsageResult = ProfileUsageOutput & {
+  estimateAccuracyByModel: ModelEstimateAccuracy[];
+  /** Refused requests per local day (YYYY-MM-DD in the subject's zone). */
+  blockedByDay: { date: string; count: number }[];
+  timeZone: string;
+};
 
 export const profileRouter = router({
   /** The caller: an account, or the anonymous visitor with its zone and tier. */
@@ -45,17 +52,14 @@ export const profileRouter = router({
   }),
 
   /** Usage analytics for the caller over a range (see profile-usage.ts). */
-  usage: publicProcedure
-    .input(profileUsageInput)
-    .query(
-      async ({ ctx, input }): Promise<ProfileUsageOutput & { estimateAccuracyByModel: ModelEstimateAccuracy[] }> => {
-        const subject = subjectOf(ctx.identity);
-        const [data, quota, byModel] = await Promise.all([
-          profileUsage(ctx.services.db, subject.key, subject.timeZone, input),
-          ctx.services.engine.statuses(subject),
-          estimateAccuracyByModel(ctx.services.db, subject.key, input.from, input.to),
-        ]);
-        return { ...data, quota, estimateAccuracyByModel: byModel };
-      },
-    ),
+  usage: publicProcedure.input(profileUsageInput).query(async ({ ctx, input }): Promise<ProfileUsageResult> => {
+    const subject = subjectOf(ctx.identity);
+    const [data, quota, byModel, blocked] = await Promise.all([
+      profileUsage(ctx.services.db, subject.key, subject.timeZone, input),
+      ctx.services.engine.statuses(subject),
+      estimateAccuracyByModel(ctx.services.db, subject.key, input.from, input.to),
+      blockedByDay(ctx.services.db, subject.key, subject.timeZone, input.from, input.to),
+    ]);
+    return { ...data, quota, estimateAccuracyByModel: byModel, blockedByDay: blocked, timeZone: subject.timeZone };
+  }),
 });

@@ -25,6 +25,23 @@ const ownRequests = async (c: Caller) =>
  * fails when a procedure is added without a probe.
  */
 const PROBES: Record<string, (w: World) => Promise<void>> = {
+  "chat.rename": async (w) => {
+    await expect(w.b.chat.rename({ conversationId: w.a.conversationId, title: "pwned" })).rejects.toMatchObject({
+      code: "NOT_FOUND",
+    });
+  },
+  "chat.delete": async (w) => {
+    await expect(w.visitor.chat.delete({ conversationId: w.a.conversationId })).rejects.toMatchObject({
+      code: "NOT_FOUND",
+    });
+  },
+  "admin.users": async (w) => {
+    await expect(w.b.admin.users()).rejects.toMatchObject({ code: "FORBIDDEN" });
+    await expect(w.visitor.admin.users()).rejects.toMatchObject({ code: "FORBIDDEN" });
+  },
+  "admin.health": async (w) => {
+    await expect(w.b.admin.health()).rejects.toMatchObject({ code: "FORBIDDEN" });
+  },
   "chat.models": async (w) => {
     expect((await w.visitor.chat.models()).length).toBeGreaterThan(0);
   },

@@ -28,6 +28,15 @@ const ok = {
  * back BAD_REQUEST naming the field, and change nothing.
  */
 const BAD: Record<string, { input: unknown; field: string }[]> = {
+  "chat.rename": [
+    { input: { conversationId: "c1", title: "" }, field: "title" },
+    { input: { conversationId: "c1", title: "t".repeat(500) }, field: "title" },
+  ],
+  "chat.delete": [{ input: { conversationId: "" }, field: "conversationId" }],
+  "admin.users": [
+    { input: { limit: 0 }, field: "limit" },
+    { input: { search: "x".repeat(300) }, field: "search" },
+  ],
   "chat.send": [
     { input: { provider: "local-demo", model: "demo-1", content: "" }, field: "content" },
     { input: { provider: "local-demo", model: "demo-1", content: "x".repeat(40_000) }, field: "content" },

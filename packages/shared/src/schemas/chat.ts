@@ -27,6 +27,15 @@ export type ChatTaskInput = z.infer<typeof chatTaskInput>;
 export const chatCancelInput = z.strictObject({ taskId: entityIdSchema });
 export type ChatCancelInput = z.infer<typeof chatCancelInput>;
 
+export const chatRenameInput = z.strictObject({
+  conversationId: entityIdSchema,
+  title: z.string().trim().min(1).max(120),
+});
+export type ChatRenameInput = z.infer<typeof chatRenameInput>;
+
+export const chatDeleteInput = z.strictObject({ conversationId: entityIdSchema });
+export type ChatDeleteInput = z.infer<typeof chatDeleteInput>;
+
 export const chatMessagesInput = z.strictObject({
   conversationId: entityIdSchema,
   cursor: entityIdSchema.optional(),

@@ -1,0 +1,41 @@
+import { z } from "zod";
+import { systemQuotaHealth } from "../health.ts";
+import { adminProcedure, router } from "../trpc.ts";
+
+const adminUsersInput = z
+  .strictObject({ search: z.string().trim().max(200).optional(), limit: z.int().min(1).max(500).default(100) })
+  .optional();
+
+/** Operators: who uses how much today, and the system's quota health. */
+export const adminRouter = router({
+  users: adminProcedure.input(adminUsersInput).query(async ({ ctx, input }) => {
+    const search = input?.search;
+    const users = await ctx.services.db.user.findMany({
+      where: search
+        ? { OR: [{ email: { contains: search.toLowerCase() } }, { name: { contains: search, mode: "insensitive" } }] }
+        : {},
+      orderBy: { createdAt: "desc" },
+      take: input?.limit ?? 100,
+      select: { id: true, email: true, name: true, tier: true, role: true, timezone: true, createdAt: true },
+    });
+    // Today's usage from each user's daily general row (its current window, in its zone).
+    const rows = await ctx.services.db.$queryRawUnsafe<
+      { subject: string; requests: number; tokens: number; cost: number }[]
+    >(
+      `SELECT subject, requests_used + requests_reserved AS requests, (tokens_used + tokens_reserved)::float8 AS tokens,
+              (cost_used_micros + cost_reserved_micros)::float8 AS cost
+       FROM user_quota_limits
+       WHERE subject = ANY($1::text[]) AND window_type = 'daily' AND scope = 'general'
+         AND reset_at > $2::timestamptz AT TIME ZONE 'UTC'`,
+      users.map((u) => `user:${u.id}`),
+      ctx.services.clock.now().toISOString(),
+    );
+    const today = new Map(rows.map((r) => [r.subject, r]));
+    return users.map((u) => {
+      const t = today.get(`user:${u.id}`);
+      return { ...u, today: { requests: t?.requests ?? 0, tokens: t?.tokens ?? 0, costMicros: t?.cost ?? 0 } };
+    });
+  }),
+
+  health: adminProcedure.query(({ ctx }) => systemQuotaHealth(ctx.services)),
+});
