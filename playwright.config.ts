@@ -15,7 +15,8 @@ export default defineConfig({
   retries: process.env.CI ? 1 : 0,
   forbidOnly: !!process.env.CI,
   reporter: "list",
-  outputDir: "test-results",
+  // Per port, so two runs on one machine keep each other's artifacts.
+  outputDir: `test-results/${PORT}`,
   use: {
     baseURL,
     headless: true,

@@ -1,42 +1,43 @@
 import { expect, test } from "@playwright/test";
-import { UsagePage } from "./pages/usage-page.ts";
+import { ChatPage } from "./pages/chat-page.ts";
 
 // The anonymous daily window follows the browser's zone, sent by the SPA in x-time-zone.
 test.use({ timezoneId: "Europe/Berlin" });
 
 test("a fresh anonymous visitor sees 50 of 50 messages left, resetting at midnight in their zone", async ({ page }) => {
-  const usage = new UsagePage(page);
-  await usage.goto();
+  const chat = new ChatPage(page);
+  await chat.goto();
 
   await expect(page).toHaveTitle("Wavelength");
-  await expect(usage.heading).toHaveText("Wavelength");
-  await expect(usage.meter).toContainText("50 of 50 messages left today");
+  await expect(page.getByRole("link", { name: "Wavelength" })).toBeVisible();
+  await expect(chat.meter).toContainText("50 of 50 messages left today");
   // Midnight local time; the date is only spelled out in the minute around midnight itself.
   const sentence = /^50 of 50 messages left today · resets at (\d{4}-\d{2}-\d{2} )?00:00 Europe\/Berlin$/;
-  await expect(usage.meter).toHaveAttribute("aria-valuetext", sentence);
-  await expect(usage.meter).toHaveAttribute("aria-valuemin", "0");
-  await expect(usage.meter).toHaveAttribute("aria-valuemax", "50");
-  await expect(usage.meter).toHaveAttribute("aria-valuenow", "0");
-  await expect(usage.health).toContainText("ok");
-  await expect(usage.quotaTable.getByRole("row", { name: /daily.*requests.*0 \/ 50/ })).toBeVisible();
+  await expect(chat.meter).toHaveAttribute("aria-valuetext", sentence);
+  await expect(chat.meter).toHaveAttribute("aria-valuemin", "0");
+  await expect(chat.meter).toHaveAttribute("aria-valuemax", "50");
+  await expect(chat.meter).toHaveAttribute("aria-valuenow", "0");
+  await expect(chat.meter).toHaveAttribute("data-health", "ok");
+
+  await page.getByRole("button", { name: "All limits" }).click();
+  await expect(
+    page.getByRole("table", { name: "All limits" }).getByRole("row", { name: /Daily request limit.*0 \/ 50/ }),
+  ).toBeVisible();
 });
 
-test("checking a request reports that it can proceed", async ({ page }) => {
-  const usage = new UsagePage(page);
-  await usage.goto();
-  await expect(usage.meter).toBeVisible();
+test("the advisory check consumes nothing: the meter stays at 50 until a message is sent", async ({ page }) => {
+  const chat = new ChatPage(page);
+  await chat.goto();
+  await expect(chat.meter).toHaveAttribute("aria-valuenow", "0");
 
-  await usage.checkRequest();
-
-  await expect(usage.checkOutcome).toHaveText(/can proceed/);
-  // The check is advisory: it consumes nothing.
-  await expect(usage.meter).toHaveAttribute("aria-valuenow", "0");
+  // Each send runs usage.check first (reserves nothing), then chat.send (counts one message).
+  await chat.send("Just one");
+  await chat.expectMessagesLeft(49, 50);
 });
 
 test("the anonymous session cookie is HttpOnly and SameSite=Lax", async ({ page, context }) => {
-  const usage = new UsagePage(page);
-  await usage.goto();
-  await expect(usage.meter).toBeVisible();
+  const chat = new ChatPage(page);
+  await chat.goto();
 
   const cookie = (await context.cookies()).find((c) => c.name === "wl_anon");
   expect(cookie, "the server sets a wl_anon cookie").toBeDefined();

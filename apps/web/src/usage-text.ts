@@ -1,5 +1,6 @@
 import {
   type Dimension,
+  type QuotaDenial,
   type QuotaDimensionStatus,
   type UsageStatusOutput,
   type WindowType,
@@ -54,4 +55,31 @@ export function scopeLabel(q: Pick<QuotaDimensionStatus, "scope" | "provider" | 
     case "model":
       return `${q.provider ?? "?"}/${q.model ?? "?"}`;
   }
+}
+
+/** "4 h 12 min", "12 min 05 s", "45 s": time left until a reset, for the live countdown. */
+export function formatCountdown(ms: number): string {
+  const total = Math.max(0, Math.ceil(ms / 1000));
+  const h = Math.floor(total / 3600);
+  const m = Math.floor((total % 3600) / 60);
+  const s = total % 60;
+  if (h > 0) return `${h} h ${String(m).padStart(2, "0")} min`;
+  if (m > 0) return `${m} min ${String(s).padStart(2, "0")} s`;
+  return `${s} s`;
+}
+
+/** A status row as the denial it would produce, for naming a full limit before the server refuses. */
+export function denialOf(q: QuotaDimensionStatus): QuotaDenial | null {
+  if (q.limit === null) return null;
+  return {
+    scope: q.scope,
+    provider: q.provider,
+    model: q.model,
+    window: q.window,
+    dimension: q.dimension,
+    used: q.used,
+    limit: q.limit,
+    remaining: Math.max(0, q.limit - q.used),
+    resetsAt: q.resetsAt,
+  };
 }

@@ -502,13 +502,15 @@ export class ChatService {
   async messages(subjectKey: string, input: ChatMessagesInput) {
     const conv = await this.o.db.conversation.findFirst({ where: { id: input.conversationId, subject: subjectKey } });
     if (!conv) throw new AppError("NOT_FOUND", "No such conversation.");
-    return this.o.db.message.findMany({
+    // The newest `limit` messages (before `cursor`, to page back), oldest first for display.
+    const page = await this.o.db.message.findMany({
       where: { conversationId: conv.id },
-      orderBy: { createdAt: "asc" },
+      orderBy: [{ createdAt: "desc" }, { id: "desc" }],
       take: input.limit,
       ...(input.cursor ? { cursor: { id: input.cursor }, skip: 1 } : {}),
       select: { id: true, role: true, content: true, provider: true, model: true, createdAt: true },
     });
+    return page.reverse();
   }
 }
 

@@ -1,0 +1,29 @@
+import type { QuotaDenial } from "@wavelength/shared";
+
+interface ErrorData {
+  code?: string;
+  httpStatus?: number;
+  quota?: QuotaDenial[] | null;
+  fieldErrors?: Record<string, string[]> | null;
+}
+
+function dataOf(error: unknown): ErrorData | null {
+  if (typeof error !== "object" || error === null || !("data" in error)) return null;
+  const { data } = error;
+  return typeof data === "object" && data !== null ? data : null;
+}
+
+/** Every binding limit of a 429 from chat.send or usage.reserve, or null for any other error. */
+export function quotaDenialsOf(error: unknown): QuotaDenial[] | null {
+  const quota = dataOf(error)?.quota;
+  return Array.isArray(quota) && quota.length > 0 ? quota : null;
+}
+
+/** Per-field validation messages ("email" → ["Invalid email address"]). */
+export function fieldErrorsOf(error: unknown): Record<string, string[]> {
+  return dataOf(error)?.fieldErrors ?? {};
+}
+
+export function messageOf(error: unknown): string {
+  return error instanceof Error ? error.message : "Something went wrong.";
+}
