@@ -136,7 +136,7 @@ export async function chatE2e(url: string, o: E2eOptions): Promise<E2eResults> {
   const { chat, engine } = services;
   try {
     const tag = Date.now().toString(36);
-    const subjects: SubjectRef[] = new Array(o.users);
+    const subjects: SubjectRef[] = [];
     await forEachLimited(
       Array.from({ length: o.users }, (_, i) => i),
       Math.min(o.pool, 8),

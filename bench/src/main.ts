@@ -33,7 +33,11 @@ const LIMIT = 50;
 const ATTEMPTS = 500;
 const COMMAND = "cd /work/main && npm run bench";
 /** Which parts run: "admission,e2e" (default). Without admission, REPORT.md reuses results/admission.json. */
-const PARTS = new Set(env("BENCH_PARTS", "admission,e2e").split(",").map((p) => p.trim()));
+const PARTS = new Set(
+  env("BENCH_PARTS", "admission,e2e")
+    .split(",")
+    .map((p) => p.trim()),
+);
 const E2E_USERS = Number(env("BENCH_E2E_USERS", "50"));
 const E2E_CHATS = Number(env("BENCH_E2E_CHATS", "300"));
 const E2E_WARMUP = Number(env("BENCH_E2E_WARMUP", "30"));
@@ -117,7 +121,9 @@ async function main() {
   );
   for (const t of admission.targets) process.stdout.write(`${t.pass ? "PASS" : "MISS"}  ${t.target}: ${t.measured}\n`);
   for (const line of e2eReport?.summary ?? []) process.stdout.write(`E2E   ${line}\n`);
-  log(`wrote bench/REPORT.md${e2e ? ", results/chat-e2e.json" : ""}${fromEarlierRun ? "" : ", results/admission.{json,md}"}`);
+  const wrote = ["bench/REPORT.md", ...(e2e ? ["results/chat-e2e.json"] : [])];
+  if (!fromEarlierRun) wrote.push("results/admission.{json,md}");
+  log(`wrote ${wrote.join(", ")}`);
 }
 
 /** The admission part: three limiters × two shapes × two client counts, then overshoot. */

@@ -172,10 +172,9 @@ export function combinedMarkdown(
     `${info.date} · Node ${m.node} · ${m.cpus} × ${m.cpuModel} · ${m.memoryGiB} GiB · ${m.platform} · PostgreSQL ${m.postgres}`,
     "",
   );
+  const loads = Object.entries(info.load).map(([when, v]) => `${v} ${when}`);
   lines.push(
-    `Load average (1-minute): ${Object.entries(info.load)
-      .map(([k, v]) => `${v} ${k}`)
-      .join(", ")}. The benchmark, Node and PostgreSQL share the machine's cores; anything else running skews the numbers.`,
+    `Load average (1-minute): ${loads.join(", ")}. The benchmark, Node and PostgreSQL share the machine's cores; anything else running skews the numbers.`,
     "",
   );
   lines.push("## Summary", "");
@@ -198,7 +197,7 @@ export function combinedMarkdown(
   else lines.push("_Not measured in this run (BENCH_PARTS)._", "");
   lines.push("## Files", "");
   lines.push("- `bench/results/admission.json`, `bench/results/admission.md`: the admission part, every number.");
-  if (e2e) lines.push("- `bench/results/chat-e2e.json`: the end-to-end part, every number (latency, phases, settings).");
+  if (e2e) lines.push("- `bench/results/chat-e2e.json`: the chat part, every number (latency, phases, settings).");
   lines.push("");
   return lines.join("\n");
 }
