@@ -16,9 +16,22 @@ for (const engine of DATABASE_ENGINES) {
       const { caller } = await userCaller(app.services, { timeZone: "UTC" });
       const at = new Date(Math.floor(Date.now() / 3_600_000) * 3_600_000 - 2 * 3_600_000 + 90_000); // two hours ago, +1.5 min
       await caller.usage.sync({
-        records: [{ idempotencyKey: "tz-hour-0001", provider: "openai", model: "gpt-4o", inputTokens: 7, outputTokens: 3, occurredAt: at }],
+        records: [
+          {
+            idempotencyKey: "tz-hour-0001",
+            provider: "openai",
+            model: "gpt-4o",
+            inputTokens: 7,
+            outputTokens: 3,
+            occurredAt: at,
+          },
+        ],
       });
-      const u = await caller.profile.usage({ from: new Date(at.getTime() - 4 * 3_600_000), to: new Date(Date.now() + 60_000), granularity: "hour" });
+      const u = await caller.profile.usage({
+        from: new Date(at.getTime() - 4 * 3_600_000),
+        to: new Date(Date.now() + 60_000),
+        granularity: "hour",
+      });
       const hit = u.series.filter((p) => p.requests > 0);
       expect(hit).toHaveLength(1);
       expect(hit[0]!.at.toISOString()).toBe(new Date(Math.floor(at.getTime() / 3_600_000) * 3_600_000).toISOString());
