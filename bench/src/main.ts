@@ -4,6 +4,7 @@ import path from "node:path";
 import pg from "pg";
 import { chatE2e, e2eMarkdown, type E2eResults } from "./chat-e2e.ts";
 import type { Contender } from "./contender.ts";
+import { bundleMarkdown, measureInitialBundle } from "./bundle-size.ts";
 import { measure } from "./measure.ts";
 import { naive } from "./naive.ts";
 import { rateLimiterFlexible } from "./rate-limiter-flexible.ts";
@@ -115,10 +116,12 @@ async function main() {
     e2eReport = { markdown: md, summary };
     process.stdout.write(`\n## Chat end to end\n\n${md}\n`);
   }
-  writeFileSync(
-    path.resolve(resultsDir, "../REPORT.md"),
-    combinedMarkdown(info, { results: admission, fromEarlierRun }, e2eReport),
-  );
+  const bundle = bundleMarkdown(measureInitialBundle(path.resolve(resultsDir, "../..")));
+  const report = combinedMarkdown(info, { results: admission, fromEarlierRun }, e2eReport)
+    .replace("## Summary\n\n", `## Summary\n\n- ${bundle.summary}\n`)
+    .replace("## Files", `${bundle.markdown}\n## Files`);
+  writeFileSync(path.resolve(resultsDir, "../REPORT.md"), report);
+  process.stdout.write(`${bundle.summary.replace("**MISS**", "MISS")}\n`);
   for (const t of admission.targets) process.stdout.write(`${t.pass ? "PASS" : "MISS"}  ${t.target}: ${t.measured}\n`);
   for (const line of e2eReport?.summary ?? []) process.stdout.write(`E2E   ${line}\n`);
   const wrote = ["bench/REPORT.md", ...(e2e ? ["results/chat-e2e.json"] : [])];
