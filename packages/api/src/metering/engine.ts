@@ -422,8 +422,19 @@ export class QuotaEngine {
     return rowStatuses(await this.rows(subject));
   }
 
+  /**
+   * A new zone for the subject: its windows move at their next reset (moving
+   * the current one would hand out a second day of allowance). The periodic
+   * sweep reads the zone from the rows, so it is stored there now.
+   */
+  async setTimeZone(subject: SubjectRef, timeZone: string): Promise<void> {
+    await this.store.setTimeZone(subject.key, timeZone);
+  }
+
   /** An operator override of one limit; `expiresAt` null keeps it until cleared. */
   async setOverride(subject: SubjectRef, spec: LimitRowSpec, expiresAt: Date | null): Promise<void> {
+    // A subject never seen yet gets its tier's other limits first, not the override alone.
+    if (await this.needsInit(subject)) await this.initMissing(subject);
     const now = this.clock.now();
     if (expiresAt && expiresAt <= now) throw new AppError("BAD_REQUEST", "expiresAt must be in the future");
     await this.store.setOverride(windowsFor(subject, now), spec, { expiresAt }, now);
@@ -433,6 +444,7 @@ export class QuotaEngine {
     subject: SubjectRef,
     spec: Omit<LimitRowSpec, "requests" | "tokens" | "costMicros">,
   ): Promise<void> {
+    if (await this.needsInit(subject)) await this.initMissing(subject);
     const now = this.clock.now();
     await this.store.setOverride(
       windowsFor(subject, now),

@@ -122,7 +122,8 @@ function rollRow(row: MemRow, w: Pick<SubjectWindows, "daily" | "monthly">, time
   const b = row.window === "daily" ? w.daily : w.monthly;
   row.requestsUsed = row.tokensUsed = row.costUsedMicros = 0;
   row.requestsReserved = row.tokensReserved = row.costReservedMicros = 0;
-  row.windowStart = b.start;
+  // Never before the old window's end: the old window's reservations stay out of the new one.
+  row.windowStart = b.start > row.resetAt ? b.start : row.resetAt;
   row.resetAt = b.resetsAt;
   row.timezone = timezone;
 }
@@ -444,6 +445,10 @@ export class MemoryMeteringStore implements MeteringStore {
       n++;
     }
     return n;
+  }
+
+  async setTimeZone(subject: SubjectKey, timezone: string): Promise<void> {
+    for (const r of this.subjectRows(subject)) r.timezone = timezone;
   }
 
   async getEvent(subject: SubjectKey, key: string): Promise<UsageEventView | null> {

@@ -223,7 +223,8 @@ export class PrismaMeteringStore implements MeteringStore {
        UPDATE user_quota_limits q SET
          requests_used = 0, tokens_used = 0, cost_used_micros = 0,
          requests_reserved = 0, tokens_reserved = 0, cost_reserved_micros = 0,
-         window_start = (CASE WHEN q.window_type = 'daily' THEN $2::timestamptz ELSE $4::timestamptz END) AT TIME ZONE 'UTC',
+         -- Never before the old window's end (see the window_membership migration).
+         window_start = GREATEST((CASE WHEN q.window_type = 'daily' THEN $2::timestamptz ELSE $4::timestamptz END) AT TIME ZONE 'UTC', q.reset_at),
          reset_at = (CASE WHEN q.window_type = 'daily' THEN $3::timestamptz ELSE $5::timestamptz END) AT TIME ZONE 'UTC',
          updated_at = $6::timestamptz AT TIME ZONE 'UTC'
        FROM due WHERE q.id = due.id`,
@@ -280,6 +281,10 @@ export class PrismaMeteringStore implements MeteringStore {
       window ?? null,
       now.toISOString(),
     );
+  }
+
+  async setTimeZone(subject: SubjectKey, timezone: string): Promise<void> {
+    await this.db.$executeRawUnsafe(`UPDATE user_quota_limits SET timezone = $2 WHERE subject = $1`, subject, timezone);
   }
 
   async getEvent(subject: SubjectKey, key: string): Promise<UsageEventView | null> {

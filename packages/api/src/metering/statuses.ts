@@ -32,7 +32,7 @@ export function asOf(row: QuotaRowState, now: Date, windows: SubjectWindows): Qu
     requestsReserved: 0,
     tokensReserved: 0,
     costReservedMicros: 0,
-    windowStart: b.start,
+    windowStart: b.start > row.resetAt ? b.start : row.resetAt,
     resetAt: b.resetsAt,
   };
 }

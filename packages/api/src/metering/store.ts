@@ -51,4 +51,6 @@ export interface MeteringStore {
   /** Zeroes usage (not in-flight reservations) of the subject's rows, optionally of one window type. */
   resetUsage(subject: SubjectKey, window: WindowType | undefined, now: Date): Promise<number>;
   getEvent(subject: SubjectKey, key: string): Promise<UsageEventView | null>;
+  /** The zone the subject's rows roll over in from their next reset (the current windows stay). */
+  setTimeZone(subject: SubjectKey, timezone: string): Promise<void>;
 }

@@ -37,6 +37,7 @@ export const profileRouter = router({
           where: { anonymousId: id.anonymousId },
           data: { timezone: input.timezone },
         });
+        await ctx.services.engine.setTimeZone(subjectOf(id), input.timezone);
       }
       return { timezone: input.timezone ?? id.timeZone };
     }
@@ -48,6 +49,7 @@ export const profileRouter = router({
       },
       select: { name: true, timezone: true },
     });
+    if (input.timezone !== undefined) await ctx.services.engine.setTimeZone(subjectOf(id), input.timezone);
     return user;
   }),
 
