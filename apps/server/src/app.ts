@@ -82,6 +82,18 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
   });
 
   app.addHook("onRequest", async (req, reply) => {
+    // The tRPC plugin brings its own body parsers (multipart among them): keep mutations JSON-only there too.
+    const type = req.headers["content-type"];
+    if (
+      req.method === "POST" &&
+      req.url.startsWith("/api/trpc") &&
+      type !== undefined &&
+      !/^application\/json\b/i.test(type)
+    ) {
+      return reply
+        .code(415)
+        .send({ error: { code: "UNSUPPORTED_MEDIA_TYPE", message: "Send JSON (application/json)." } });
+    }
     if (req.method !== "GET" && req.method !== "HEAD" && req.method !== "OPTIONS" && !isSameOrigin(req)) {
       return reply.code(403).send({ error: { code: "CROSS_ORIGIN", message: "Cross-origin request refused." } });
     }

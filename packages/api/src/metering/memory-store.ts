@@ -231,8 +231,6 @@ export class MemoryMeteringStore implements MeteringStore {
         }
         candidates.push(r);
       }
-      if (!req.dryRun)
-        for (const row of this.subjectRows(w.subject)) if (row.resetAt <= req.now) rollRow(row, w, w.timezone);
     }
     candidates.sort((a, b) => (a.id < b.id ? -1 : 1));
     const needTokens = Math.max(req.estTokens, 1);
@@ -375,9 +373,10 @@ export class MemoryMeteringStore implements MeteringStore {
 
   async record(req: StoreRecordRequest): Promise<StoreRecordResult> {
     const w = req.windows;
-    if (this.events.has(`${w.subject}|${req.key}`)) return { status: "duplicate" };
+    // Like wl_record: ended windows roll over first, even for a duplicate.
     const rows = this.subjectRows(w.subject);
     for (const r of rows) if (r.resetAt <= req.now) rollRow(r, w, w.timezone);
+    if (this.events.has(`${w.subject}|${req.key}`)) return { status: "duplicate" };
     const applicable = rows.filter((r) => applies(r, req.provider, req.model));
     for (const r of applicable) {
       if (!(r.windowStart <= req.occurredAt && req.occurredAt < r.resetAt)) continue;

@@ -1,9 +1,10 @@
 import { z } from "zod";
+import { storableText } from "@wavelength/shared";
 import { systemQuotaHealth } from "../health.ts";
 import { adminProcedure, router } from "../trpc.ts";
 
 const adminUsersInput = z
-  .strictObject({ search: z.string().trim().max(200).optional(), limit: z.int().min(1).max(500).default(100) })
+  .strictObject({ search: storableText(0, 200).optional(), limit: z.int().min(1).max(500).default(100) })
   .optional();
 
 /** Operators: who uses how much today, and the system's quota health. */

@@ -1,7 +1,7 @@
 // Inputs of the auth router. Password rules follow NIST 800-63B: length, not composition.
 
 import { z } from "zod";
-import { timeZoneSchema } from "./primitives.ts";
+import { storableText, timeZoneSchema } from "./primitives.ts";
 
 /**
  * The one spelling of an e-mail address used as an account key: trimmed and lower-cased, so
@@ -23,7 +23,7 @@ export const passwordSchema = z
 export const signUpInput = z.strictObject({
   email: emailSchema,
   password: passwordSchema,
-  name: z.string().trim().min(1).max(80).optional(),
+  name: storableText(1, 80).optional(),
   /** The browser's IANA zone; windows (daily quotas) reset at its midnight. Defaults to UTC. */
   timezone: timeZoneSchema.optional(),
 });

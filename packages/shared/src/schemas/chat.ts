@@ -2,7 +2,7 @@
 // idempotency key lets a retried send reuse the first task instead of paying twice.
 
 import { z } from "zod";
-import { idempotencyKeySchema, modelSchema, providerSchema } from "./primitives.ts";
+import { idempotencyKeySchema, modelSchema, providerSchema, storableText } from "./primitives.ts";
 
 export const MAX_MESSAGE_CHARS = 32_000;
 
@@ -15,7 +15,7 @@ export const sendMessageInput = z.strictObject({
   conversationId: entityIdSchema.optional(),
   provider: providerSchema,
   model: modelSchema,
-  content: z.string().trim().min(1).max(MAX_MESSAGE_CHARS),
+  content: storableText(1, MAX_MESSAGE_CHARS),
   maxOutputTokens: z.int().min(1).max(128_000).optional(),
   idempotencyKey: idempotencyKeySchema.optional(),
 });
@@ -29,7 +29,7 @@ export type ChatCancelInput = z.infer<typeof chatCancelInput>;
 
 export const chatRenameInput = z.strictObject({
   conversationId: entityIdSchema,
-  title: z.string().trim().min(1).max(120),
+  title: storableText(1, 120),
 });
 export type ChatRenameInput = z.infer<typeof chatRenameInput>;
 

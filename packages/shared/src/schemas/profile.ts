@@ -2,10 +2,10 @@
 
 import { z } from "zod";
 import type { QuotaDimensionStatus } from "../quota-math.ts";
-import { instantSchema, timeZoneSchema } from "./primitives.ts";
+import { instantSchema, storableText, timeZoneSchema } from "./primitives.ts";
 
 export const profileUpdateInput = z.strictObject({
-  name: z.string().trim().min(1).max(80).optional(),
+  name: storableText(1, 80).optional(),
   timezone: timeZoneSchema.optional(),
 });
 export type ProfileUpdateInput = z.infer<typeof profileUpdateInput>;
