@@ -1,6 +1,12 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { mapLimit, seededRandom, sleep, startFleet, until, type Fleet } from "./support/fleet.ts";
-import { NO_VIOLATIONS, abandonedReservations, accountingViolations, runningTasks } from "./support/invariants.ts";
+import {
+  NO_VIOLATIONS,
+  abandonedReservations,
+  accountingViolations,
+  runningTasks,
+  unfinishedTasks,
+} from "./support/invariants.ts";
 import { Visitor, sendWithRetries, signUp, unwrap, untilSettled, type SendOutcome } from "./support/visitor.ts";
 
 const CHATS = 50;

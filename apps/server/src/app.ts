@@ -7,6 +7,7 @@ import { fastifyTRPCPlugin, type FastifyTRPCPluginOptions } from "@trpc/server/a
 import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest } from "fastify";
 import {
   appRouter,
+  DATABASE_DOWN,
   createInnerContext,
   resolveAnonymous,
   systemQuotaHealth,
@@ -17,6 +18,8 @@ import {
   type Services,
 } from "@wavelength/api";
 import { APP_ERROR_CODES } from "@wavelength/shared";
+import { isDatabaseUnavailable } from "@wavelength/db";
+import { TRPCError } from "@trpc/server";
 import { anonymousId, existingAnonymousId } from "./anonymous-cookie.ts";
 import { clientAddress, hashAddress } from "./client-address.ts";
 import type { Env } from "./env.ts";
@@ -100,12 +103,29 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
   });
 
   app.setErrorHandler((error: Error & { statusCode?: number; code?: string }, req, reply) => {
-    const status = error.statusCode && error.statusCode >= 400 && error.statusCode < 500 ? error.statusCode : 500;
+    const status =
+      error.statusCode && error.statusCode >= 400 && error.statusCode < 500
+        ? error.statusCode
+        : isDatabaseUnavailable(error)
+          ? 503
+          : 500;
     if (status === 500) req.log.error({ err: error }, "request failed");
-    const message = status === 500 ? `Internal server error (request ${req.id})` : error.message;
+    const message =
+      status === 500
+        ? `Internal server error (request ${req.id})`
+        : status === 503
+          ? "The service is briefly unavailable. Please try again in a moment."
+          : error.message;
     void reply.code(status).send({
       error: {
-        code: status === 415 ? "UNSUPPORTED_MEDIA_TYPE" : status === 500 ? "INTERNAL" : "BAD_REQUEST",
+        code:
+          status === 415
+            ? "UNSUPPORTED_MEDIA_TYPE"
+            : status === 503
+              ? "SERVICE_UNAVAILABLE"
+              : status === 500
+                ? "INTERNAL"
+                : "BAD_REQUEST",
         message,
         requestId: req.id,
       },
@@ -117,6 +137,17 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
 
   /** Who is calling (session, else anonymous visitor), for tRPC and the plain HTTP routes alike. */
   async function contextFor(req: FastifyRequest, res: FastifyReply): Promise<Context> {
+    try {
+      return await buildContext(req, res);
+    } catch (error) {
+      // Without the database no caller can be identified: a 503 to retry, not a 500.
+      if (isDatabaseUnavailable(error))
+        throw new TRPCError({ code: "SERVICE_UNAVAILABLE", message: DATABASE_DOWN, cause: error });
+      throw error;
+    }
+  }
+
+  async function buildContext(req: FastifyRequest, res: FastifyReply): Promise<Context> {
     const secure = secureCookies(req);
     const setCookie = (c: OutgoingCookie) =>
       void res.setCookie(c.name, c.value, { ...c.attributes, secure, httpOnly: true, sameSite: "lax", path: "/" });

@@ -1,4 +1,5 @@
 export { appRouter, createCaller, type AppRouter } from "./root.ts";
+export { DATABASE_DOWN } from "./trpc.ts";
 export { createServices, type Services, type ServiceOptions } from "./services.ts";
 export {
   createInnerContext,

@@ -2,8 +2,11 @@ import { initTRPC, TRPCError } from "@trpc/server";
 import superjson from "superjson";
 import { ZodError } from "zod";
 import { AppError, isAppError } from "@wavelength/shared";
+import { isDatabaseUnavailable } from "@wavelength/db";
 import type { Context } from "./context.ts";
 import { appErrorOf, toTRPCError } from "./error-mapping.ts";
+
+export const DATABASE_DOWN = "The service is briefly unavailable. Please try again in a moment.";
 
 const t = initTRPC.context<Context>().create({
   transformer: superjson,
@@ -60,6 +63,10 @@ const errorBoundary = t.middleware(async ({ ctx, next, path }) => {
   const cause: unknown = result.error.cause;
   if (isAppError(cause) && !(result.error.code === cause.trpcCode)) {
     return { ...result, error: toTRPCError(cause) };
+  }
+  if (result.error.code === "INTERNAL_SERVER_ERROR" && isDatabaseUnavailable(cause)) {
+    ctx.services.logger.warn({ requestId: ctx.requestId, path }, "database unavailable");
+    return { ...result, error: toTRPCError(new AppError("QUOTA_STORE_UNAVAILABLE", DATABASE_DOWN)) };
   }
   if (result.error.code === "INTERNAL_SERVER_ERROR" && !isAppError(cause)) {
     ctx.services.logger.error(

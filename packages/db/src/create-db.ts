@@ -39,6 +39,8 @@ export async function createDb(url: string | undefined, options: CreateDbOptions
     const pool = new pg.Pool({ connectionString: target.url, max: options.maxConnections ?? 10 });
     // An idle client losing its server (restart, outage) must not crash the process.
     pool.on("error", () => {});
+    // …nor one in use (57P01 when the server shuts down): the query fails, the process lives.
+    pool.on("connect", (client) => client.on("error", () => {}));
     const prisma = new PrismaClient({ adapter: new PrismaPg(pool) });
     return {
       prisma,

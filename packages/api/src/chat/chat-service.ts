@@ -60,7 +60,7 @@ export interface SendResult {
 const keyOf = (taskId: string) => `task:${taskId}`;
 
 /** How long a runner may take to settle a finished task before recovery may step in. */
-const FINISH_LEASE_MS = 10 * 60_000;
+const FINISH_LEASE_MS = 30_000;
 
 /** A retried send with the same idempotency key maps to the same task id. */
 function taskIdFor(subject: string, idempotencyKey: string): string {
@@ -182,37 +182,41 @@ export class ChatService {
 
     let created: { conversationId: string; messageId: string };
     try {
-      created = await db.$transaction(async (tx) => {
-        const conv =
-          conversation ??
-          (await tx.conversation.create({ data: { subject: subject.key, title: titleFrom(input.content) } }));
-        const message = await tx.message.create({
-          data: {
-            conversationId: conv.id,
-            role: "user",
-            content: input.content,
-            provider: info.provider,
-            model: info.model,
-          },
-        });
-        await tx.task.create({
-          data: {
-            id: taskId,
-            subject: subject.key,
-            conversationId: conv.id,
-            messageId: message.id,
-            usageEventId: decision.eventId,
-            provider: info.provider,
-            model: info.model,
-            status: "running",
-            promptTokens,
-            maxOutputTokens: max,
-            heartbeatAt: clock.now(),
-          },
-        });
-        await tx.conversation.update({ where: { id: conv.id }, data: { updatedAt: clock.now() } });
-        return { conversationId: conv.id, messageId: message.id };
-      });
+      created = await db.$transaction(
+        async (tx) => {
+          const conv =
+            conversation ??
+            (await tx.conversation.create({ data: { subject: subject.key, title: titleFrom(input.content) } }));
+          const message = await tx.message.create({
+            data: {
+              conversationId: conv.id,
+              role: "user",
+              content: input.content,
+              provider: info.provider,
+              model: info.model,
+            },
+          });
+          await tx.task.create({
+            data: {
+              id: taskId,
+              subject: subject.key,
+              conversationId: conv.id,
+              messageId: message.id,
+              usageEventId: decision.eventId,
+              provider: info.provider,
+              model: info.model,
+              status: "running",
+              promptTokens,
+              maxOutputTokens: max,
+              heartbeatAt: clock.now(),
+            },
+          });
+          await tx.conversation.update({ where: { id: conv.id }, data: { updatedAt: clock.now() } });
+          return { conversationId: conv.id, messageId: message.id };
+          // Under a burst the pool is busy: wait for a connection rather than fail after Prisma's 2 s.
+        },
+        { maxWait: 15_000, timeout: 20_000 },
+      );
     } catch (error) {
       // Nothing was sent to a provider: give the reservation back.
       await engine.release(subject, key).catch(() => undefined);
@@ -308,7 +312,15 @@ export class ChatService {
       data: { heartbeatAt: new Date(clock.now().getTime() + FINISH_LEASE_MS) },
     });
     if (claimed.count === 0) return;
-    await this.finish(spec, text, usage, outcome, failure);
+    try {
+      await this.finish(spec, text, usage, outcome, failure);
+    } catch (error) {
+      // Hand the task to recovery at once rather than after the lease (if the database lets us).
+      await db.task
+        .updateMany({ where: { id: spec.taskId, status: "running" }, data: { heartbeatAt: null } })
+        .catch(() => undefined);
+      throw error;
+    }
   }
 
   /**
