@@ -17,7 +17,7 @@ import {
   type Context,
   type Services,
 } from "@wavelength/api";
-import { APP_ERROR_CODES } from "@wavelength/shared";
+import { APP_ERROR_CODES, AppError } from "@wavelength/shared";
 import { isDatabaseUnavailable } from "@wavelength/db";
 import { TRPCError } from "@trpc/server";
 import { anonymousId, existingAnonymousId } from "./anonymous-cookie.ts";
@@ -141,8 +141,10 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
       return await buildContext(req, res);
     } catch (error) {
       // Without the database no caller can be identified: a 503 to retry, not a 500.
-      if (isDatabaseUnavailable(error))
-        throw new TRPCError({ code: "SERVICE_UNAVAILABLE", message: DATABASE_DOWN, cause: error });
+      if (isDatabaseUnavailable(error)) {
+        const cause = new AppError("QUOTA_STORE_UNAVAILABLE", DATABASE_DOWN, undefined, { cause: error });
+        throw new TRPCError({ code: "SERVICE_UNAVAILABLE", message: DATABASE_DOWN, cause });
+      }
       throw error;
     }
   }

@@ -287,12 +287,15 @@ export class ChatService {
           const now = clock.now().getTime();
           if (now - flushed >= this.flushIntervalMs) {
             flushed = now;
-            const t = await db.task.update({
-              where: { id: spec.taskId },
-              data: { partialText: text, heartbeatAt: clock.now() },
-              select: { cancelRequestedAt: true },
-            });
-            if (t.cancelRequestedAt) controller.abort();
+            // A failed flush (database briefly away) must not end the reply: the text is kept here.
+            const t = await db.task
+              .update({
+                where: { id: spec.taskId },
+                data: { partialText: text, heartbeatAt: clock.now() },
+                select: { cancelRequestedAt: true },
+              })
+              .catch(() => null);
+            if (t?.cancelRequestedAt) controller.abort();
           }
         } else {
           usage = event.usage;
@@ -348,13 +351,13 @@ export class ChatService {
       await db.task.update({ where: { id: spec.taskId }, data: { status: "failed", error, partialText: "" } });
       return;
     }
-    const actual = reported ?? {
+    let actual = reported ?? {
       inputTokens: spec.promptTokens,
       outputTokens: countTextTokens(text),
       cachedInputTokens: 0,
     };
-    const cost = costMicros(spec.price, actual);
-    await this.timed("settle", () =>
+    let cost = costMicros(spec.price, actual);
+    const settled = await this.timed("settle", () =>
       engine.settle(
         subject,
         spec.key,
@@ -362,6 +365,14 @@ export class ChatService {
         { provider: spec.provider, model: spec.model },
       ),
     );
+    if (settled === "duplicate") {
+      // Settled before (a runner and recovery both finishing): the ledger's numbers are the truth.
+      const event = await engine.store.getEvent(subject.key, spec.key);
+      if (event?.inputTokens != null && event.outputTokens != null && event.costMicros != null) {
+        actual = { inputTokens: event.inputTokens, outputTokens: event.outputTokens, cachedInputTokens: 0 };
+        cost = event.costMicros;
+      }
+    }
     const assistant =
       text === ""
         ? null
