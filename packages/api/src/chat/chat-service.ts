@@ -7,7 +7,7 @@ import {
   type SendMessageInput,
   type TierName,
 } from "@wavelength/shared";
-import type { Db } from "@wavelength/db";
+import { isDatabaseUnavailable, type Db } from "@wavelength/db";
 import type { Clock, Logger, QuotaEngine, SubjectRef } from "../metering/index.ts";
 import {
   countTextTokens,
@@ -58,6 +58,7 @@ export interface SendResult {
 }
 
 const keyOf = (taskId: string) => `task:${taskId}`;
+const replyIdFor = (taskId: string) => `reply-${taskId}`;
 
 /** How long a runner may take to settle a finished task before recovery may step in. */
 const FINISH_LEASE_MS = 30_000;
@@ -308,21 +309,29 @@ export class ChatService {
       clearInterval(heartbeat);
     }
     const outcome = controller.signal.aborted ? "cancelled" : failure ? "failed" : "completed";
-    // Claim the finish. A heartbeat pushed into the future keeps recovery off the task while it
-    // settles; if recovery already took it (it looked dead), recovery settled it and we stop.
-    const claimed = await db.task.updateMany({
-      where: { id: spec.taskId, status: "running" },
-      data: { heartbeatAt: new Date(clock.now().getTime() + FINISH_LEASE_MS) },
-    });
-    if (claimed.count === 0) return;
-    try {
+    // Claim the finish: a heartbeat pushed into the future keeps recovery off the task while it
+    // settles; if recovery already took it (it looked dead), recovery settled it and we stop. While
+    // the database is briefly away the reply waits here, in memory, instead of being lost: a
+    // recovery that never saw the text would have to release it uncharged.
+    await this.whileDatabaseDown(async () => {
+      const claimed = await db.task.updateMany({
+        where: { id: spec.taskId, status: "running" },
+        data: { heartbeatAt: new Date(clock.now().getTime() + FINISH_LEASE_MS) },
+      });
+      if (claimed.count === 0) return;
       await this.finish(spec, text, usage, outcome, failure);
-    } catch (error) {
-      // Hand the task to recovery at once rather than after the lease (if the database lets us).
-      await db.task
-        .updateMany({ where: { id: spec.taskId, status: "running" }, data: { heartbeatAt: null } })
-        .catch(() => undefined);
-      throw error;
+    });
+  }
+
+  /** Retries `fn` while the database cannot be reached (about a minute), then gives up. */
+  private async whileDatabaseDown(fn: () => Promise<void>): Promise<void> {
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return await fn();
+      } catch (error) {
+        if (!isDatabaseUnavailable(error) || attempt >= 40) throw error;
+        await new Promise((r) => setTimeout(r, 1_500));
+      }
     }
   }
 
@@ -376,14 +385,18 @@ export class ChatService {
     const assistant =
       text === ""
         ? null
-        : await db.message.create({
-            data: {
+        : // One reply per task even when finishing is retried: the id derives from the task's.
+          await db.message.upsert({
+            where: { id: replyIdFor(spec.taskId) },
+            create: {
+              id: replyIdFor(spec.taskId),
               conversationId: task.conversationId,
               role: "assistant",
               content: text,
               provider: spec.provider,
               model: spec.model,
             },
+            update: {},
           });
     await db.task.update({
       where: { id: spec.taskId },
