@@ -32,7 +32,7 @@ const CLIENTS = [1, 16];
 const SPREAD_SUBJECTS = 500;
 const LIMIT = 50;
 const ATTEMPTS = 500;
-const COMMAND = "cd /work/main && npm run bench";
+const COMMAND = "npm run bench";
 /** Which parts run: "admission,e2e" (default). Without admission, REPORT.md reuses results/admission.json. */
 const PARTS = new Set(
   env("BENCH_PARTS", "admission,e2e")
