@@ -6,9 +6,9 @@ import {
   quotaSetInput,
   type QuotaLimitsOutput,
   type QuotaTiersOutput,
-  type Subject,
 } from "@wavelength/shared";
 import type { Db } from "@wavelength/db";
+import { subjectFromKey } from "../chat/subject-lookup.ts";
 import { subjectOf } from "../identity.ts";
 import type { SubjectRef } from "../metering/index.ts";
 import { adminProcedure, publicProcedure, router } from "../trpc.ts";
@@ -19,18 +19,6 @@ async function userSubject(db: Db, userId: string): Promise<SubjectRef & { tier:
   return { key: `user:${user.id}`, tier: user.tier, timeZone: user.timezone };
 }
 
-/** Resolves a subject string for an operator; anonymous and address subjects read in UTC unless stored otherwise. */
-async function anySubject(db: Db, subject: Subject): Promise<SubjectRef> {
-  const [kind, id = ""] = subject.split(/:(.*)/s) as [string, string | undefined];
-  if (kind === "user") return userSubject(db, id);
-  if (kind === "anon") {
-    const anon = await db.anonymousSession.findUnique({ where: { anonymousId: id }, select: { timezone: true } });
-    if (!anon) throw new AppError("NOT_FOUND", "No such anonymous session.");
-    return { key: subject, tier: "anonymous", timeZone: anon.timezone };
-  }
-  return { key: subject, tier: "anonymous", timeZone: "UTC" };
-}
-
 export const quotaRouter = router({
   tiers: publicProcedure.query((): QuotaTiersOutput => Object.values(TIERS)),
 
@@ -39,7 +27,7 @@ export const quotaRouter = router({
     let subject = subjectOf(ctx.identity);
     if (input?.subject !== undefined && input.subject !== subject.key) {
       if (!ctx.isAdmin) throw new AppError("FORBIDDEN", "You can only read your own limits.");
-      subject = await anySubject(ctx.services.db, input.subject as Subject);
+      subject = await subjectFromKey(ctx.services.db, input.subject);
     }
     const rows = await ctx.services.engine.rows(subject);
     return {
