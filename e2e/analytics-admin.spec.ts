@@ -29,9 +29,21 @@ test("an operator finds a user, changes their tier, grants an override, resets u
     await expect(health.getByTestId("health-overdue")).toHaveText(/^\d+$/);
     await expect(health.getByText("Last reset sweep:")).toBeVisible();
 
+    // The system-wide overview counts Dee's chat among everyone's (other specs share this database).
+    const overview = page.getByRole("region", { name: "Usage overview" });
+    await expect(overview.getByTestId("overview-requests")).toHaveText(/^[1-9][\d,]*$/);
+    await expect(overview.getByTestId("overview-users")).toHaveText(/^[1-9][\d,]*$/);
+    await expect(overview.getByRole("table", { name: "By model" })).toContainText("local-demo/demo-1");
+    await overview.getByRole("button", { name: "7 days" }).click();
+    await expect(overview.getByRole("button", { name: "7 days" })).toHaveAttribute("aria-pressed", "true");
+    // Seven days end at the next whole hour: they touch 8 UTC dates, or 7 when that hour is midnight.
+    const bars = overview.getByRole("img", { name: "Cost per UTC day" }).locator("div");
+    await expect.poll(() => bars.count()).toBeLessThanOrEqual(8);
+    expect(await bars.count()).toBeGreaterThanOrEqual(7);
+
     await page.getByRole("searchbox", { name: "Search" }).fill(email);
     await expect(page).toHaveURL(/[?&]q=/);
-    const users = page.getByRole("table", { name: "Users" });
+    const users = page.getByRole("table", { name: "Users", exact: true });
     const row = users.getByRole("row").filter({ hasText: email });
     await expect(users.getByRole("row")).toHaveCount(2); // header and Dee
     await expect(row.getByRole("cell").nth(0)).toHaveText("free");
@@ -92,7 +104,7 @@ test("without operator rights the admin page says so", async ({ browser, baseURL
     const page = await context.newPage();
     await page.goto("/admin");
     await expect(page.getByRole("heading", { level: 1, name: "Operators only" })).toBeVisible();
-    await expect(page.getByRole("table", { name: "Users" })).toHaveCount(0);
+    await expect(page.getByRole("table", { name: "Users", exact: true })).toHaveCount(0);
   } finally {
     await context.close();
   }

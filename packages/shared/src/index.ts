@@ -11,3 +11,4 @@ export * from "./schemas/quota.ts";
 export * from "./schemas/profile.ts";
 export * from "./schemas/auth.ts";
 export * from "./schemas/chat.ts";
+export * from "./schemas/admin.ts";

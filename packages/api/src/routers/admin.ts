@@ -1,7 +1,10 @@
 import { z } from "zod";
-import { storableText } from "@wavelength/shared";
+import { adminOverviewInput, storableText } from "@wavelength/shared";
 import { systemQuotaHealth } from "../health.ts";
 import { adminProcedure, router } from "../trpc.ts";
+import { operatorOverview } from "./admin-overview.ts";
+
+const OVERVIEW_DEFAULT_DAYS = 30;
 
 const adminUsersInput = z
   .strictObject({ search: storableText(0, 200).optional(), limit: z.int().min(1).max(500).default(100) })
@@ -39,4 +42,11 @@ export const adminRouter = router({
   }),
 
   health: adminProcedure.query(({ ctx }) => systemQuotaHealth(ctx.services)),
+
+  /** Usage of the whole system over a range (the last 30 days by default), by UTC day, model and subject. */
+  overview: adminProcedure.input(adminOverviewInput).query(({ ctx, input }) => {
+    const to = input?.to ?? ctx.services.clock.now();
+    const from = input?.from ?? new Date(to.getTime() - OVERVIEW_DEFAULT_DAYS * 86_400_000);
+    return operatorOverview(ctx.services.db, from, to);
+  }),
 });

@@ -42,6 +42,10 @@ const PROBES: Record<string, (w: World) => Promise<void>> = {
   "admin.health": async (w) => {
     await expect(w.b.admin.health()).rejects.toMatchObject({ code: "FORBIDDEN" });
   },
+  "admin.overview": async (w) => {
+    await expect(w.b.admin.overview()).rejects.toMatchObject({ code: "FORBIDDEN" });
+    await expect(w.visitor.admin.overview()).rejects.toMatchObject({ code: "FORBIDDEN" });
+  },
   "chat.models": async (w) => {
     expect((await w.visitor.chat.models()).length).toBeGreaterThan(0);
   },

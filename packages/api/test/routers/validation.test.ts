@@ -37,6 +37,13 @@ const BAD: Record<string, { input: unknown; field: string }[]> = {
     { input: { limit: 0 }, field: "limit" },
     { input: { search: "x".repeat(300) }, field: "search" },
   ],
+  "admin.overview": [
+    { input: { from: new Date("2026-01-02"), to: new Date("2026-01-01") }, field: "to" },
+    { input: { from: new Date("2025-01-01"), to: new Date("2026-06-01") }, field: "to" },
+    { input: { from: new Date("2026-01-01") }, field: "to" },
+    { input: { from: "yesterday", to: "today" }, field: "from" },
+    { input: { subject: "user:x" }, field: "(input)" },
+  ],
   "chat.send": [
     { input: { provider: "local-demo", model: "demo-1", content: "" }, field: "content" },
     { input: { provider: "local-demo", model: "demo-1", content: "x".repeat(40_000) }, field: "content" },

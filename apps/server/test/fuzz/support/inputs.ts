@@ -68,6 +68,7 @@ export const VALID: Record<string, unknown> = {
   "chat.delete": { conversationId: "fuzz-conv" },
   "chat.messages": { conversationId: "fuzz-conv", limit: 10 },
   "admin.users": { search: "fuzz", limit: 10 },
+  "admin.overview": { from: "2026-01-01T00:00:00Z", to: "2026-02-01T00:00:00Z" },
 };
 
 /**

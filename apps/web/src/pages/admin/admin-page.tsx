@@ -4,6 +4,7 @@ import { formatMicros } from "@wavelength/shared";
 import { trpc } from "../../trpc.ts";
 import { Field } from "./field.tsx";
 import { HealthPanel } from "./health-panel.tsx";
+import { OverviewPanel } from "./overview-panel.tsx";
 import type { AdminUser } from "./types.ts";
 import { UserDetail } from "./user-detail.tsx";
 
@@ -92,6 +93,7 @@ function AdminConsole() {
     <main className="mx-auto grid w-full max-w-6xl gap-4 px-4 py-6">
       <h1 className="text-2xl font-semibold text-ink">Operations</h1>
       <HealthPanel />
+      <OverviewPanel />
       <section aria-labelledby="users-heading" className="rounded-xl border border-line bg-surface p-4 shadow-sm">
         <div className="mb-3 flex flex-wrap items-end justify-between gap-3">
           <h2 id="users-heading" className="text-base font-semibold text-ink">

@@ -5,3 +5,4 @@ type Outputs = inferRouterOutputs<AppRouter>;
 
 export type AdminUser = Outputs["admin"]["users"][number];
 export type SystemHealth = Outputs["admin"]["health"];
+export type SystemOverview = Outputs["admin"]["overview"];
