@@ -95,6 +95,17 @@ for (const engine of DATABASE_ENGINES) {
         _sum: { requestCount: true },
       });
       expect(hourly._sum.requestCount).toBe(12);
+      // Estimate reconciliation moves with the hours: 12 settled against estimates of 100 tokens.
+      const reconciled = () =>
+        app.db.prisma.usageRecord.aggregate({
+          where: { subject: acct.subject.key },
+          _sum: { reconciledRequests: true, estTokens: true, reconciledActualTokens: true },
+        });
+      expect((await reconciled())._sum).toEqual({
+        reconciledRequests: 12,
+        estTokens: 1_200n,
+        reconciledActualTokens: 600n,
+      });
       expect(await app.db.prisma.usageRecord.count({ where: { subject: anon.key } })).toBe(0);
       // The in-flight request settles on the account.
       expect(
@@ -104,6 +115,11 @@ for (const engine of DATABASE_ENGINES) {
         }),
       ).toBe("settled");
       expect(await daily(acct.identity, "tokens")).toMatchObject({ used: 680, reserved: 0 });
+      expect((await reconciled())._sum).toEqual({
+        reconciledRequests: 13,
+        estTokens: 1_300n,
+        reconciledActualTokens: 680n,
+      });
       // The visitor's own allowance is not renewed by signing up (or back out).
       expect(await daily(identity, "requests")).toMatchObject({ used: 12, reserved: 0 });
     });

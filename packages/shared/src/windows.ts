@@ -110,6 +110,22 @@ function localDay(time: number, timeZone: string): number {
  * entirely (Pacific/Apia, 2011-12-30) gets an empty window.
  */
 function startOfLocalDay(day: number, timeZone: string): number {
+  // A pure function of its arguments (a zone's rules do not change while the process runs), and
+  // about eight formatter calls to compute: remembered, so a year of daily buckets costs 365 look-ups.
+  const key = `${timeZone}|${day}`;
+  const known = dayStarts.get(key);
+  if (known !== undefined) return known;
+  const start = computeStartOfLocalDay(day, timeZone);
+  if (dayStarts.size >= DAY_STARTS_MAX) dayStarts.clear();
+  dayStarts.set(key, start);
+  return start;
+}
+
+/** Enough for every zone in use across a few years of days; cleared wholesale when full. */
+const DAY_STARTS_MAX = 100_000;
+const dayStarts = new Map<string, number>();
+
+function computeStartOfLocalDay(day: number, timeZone: string): number {
   const wallMidnight = day * DAY_MS;
   // Two rounds of "midnight minus the offset in force" land on midnight whenever it exists.
   let guess = wallMidnight - (wallClockMs(wallMidnight, timeZone) - wallMidnight);

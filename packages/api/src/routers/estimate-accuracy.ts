@@ -33,13 +33,30 @@ export async function estimateAccuracyByModel(
     from.toISOString(),
     to.toISOString(),
   );
-  return rows
-    .filter((r) => r.actual > 0)
-    .map((r) => ({
-      provider: r.provider,
-      model: r.model,
-      settledRequests: r.settled,
-      estimatedRequests: r.estimated,
-      tokenErrorPercent: Math.round(((r.est - r.actual) / r.actual) * 1000) / 10,
-    }));
+  return rows.filter((r) => r.actual > 0).map((r) => modelAccuracy(r));
+}
+
+/** Sums of one model's settled requests that had an estimate: count, counted locally, estimated and actual tokens. */
+export interface AccuracySums {
+  provider: string;
+  model: string;
+  settled: number;
+  estimated: number;
+  est: number;
+  actual: number;
+}
+
+/** Rounded to a tenth of a percent; positive means admission reserved more than was used. */
+export function tokenErrorPercent(est: number, actual: number): number {
+  return Math.round(((est - actual) / actual) * 1000) / 10;
+}
+
+export function modelAccuracy(r: AccuracySums): ModelEstimateAccuracy {
+  return {
+    provider: r.provider,
+    model: r.model,
+    settledRequests: r.settled,
+    estimatedRequests: r.estimated,
+    tokenErrorPercent: tokenErrorPercent(r.est, r.actual),
+  };
 }

@@ -7,16 +7,28 @@ import {
   type UsageTotals,
 } from "@wavelength/shared";
 import type { Db } from "@wavelength/db";
+import {
+  modelAccuracy,
+  tokenErrorPercent,
+  type AccuracySums,
+  type ModelEstimateAccuracy,
+} from "./estimate-accuracy.ts";
 
-interface HourRow {
+/** One bucket's sums for one provider and model, aggregated by the database. */
+interface BucketRow {
+  /** 1 + index of the bucket in the range; 0 before the range, buckets + 1 after it. */
+  bucket: number;
   provider: string;
   model: string;
-  /** Start of the UTC hour, epoch milliseconds. */
-  ms: number;
   requests: number;
   inputTokens: number;
   outputTokens: number;
   costMicros: number;
+  /** Reconciliation: settled requests with an estimate, counted locally, estimated and actual tokens. */
+  reconciled: number;
+  countedLocally: number;
+  estTokens: number;
+  actualTokens: number;
 }
 
 const zero = (): UsageTotals => ({ requests: 0, inputTokens: 0, outputTokens: 0, costMicros: 0 });
@@ -69,41 +81,63 @@ export async function blockedByDay(
   return [...counts].map(([date, count]) => ({ date, count }));
 }
 
+// Buckets are formed in the database, so a heavy user's year (about 50,000 hourly rows) comes back
+// as at most 366 × models rows. width_bucket() finds each hour's bucket by binary search over the
+// bucket edges computed here (local midnights, DST included), instead of converting every row to
+// the subject's zone; hours before the first edge or from the last edge on get 0 and n + 1. The
+// date bounds let the (subject, date) index narrow the scan and keep the row estimate right.
+const USAGE_SQL = `
+  SELECT width_bucket(date + make_interval(hours => hour), $4::timestamp[]) AS bucket, provider, model,
+         sum(request_count)::float8 AS requests, sum(input_tokens)::float8 AS "inputTokens",
+         sum(output_tokens)::float8 AS "outputTokens", sum(cost_micros)::float8 AS "costMicros",
+         sum(reconciled_requests)::float8 AS reconciled, sum(reconciled_counted_locally)::float8 AS "countedLocally",
+         sum(est_tokens)::float8 AS "estTokens", sum(reconciled_actual_tokens)::float8 AS "actualTokens"
+  FROM usage_records
+  WHERE subject = $1
+    AND date >= ($2::timestamptz AT TIME ZONE 'UTC')::date AND date <= ($3::timestamptz AT TIME ZONE 'UTC')::date
+  GROUP BY 1, 2, 3`;
+
+/** Room for the hash aggregate of a year: 366 days × a few dozen models, with margin. */
+const AGGREGATE_WORK_MEM = "32MB";
+
+/** UTC wall time, as timestamp (without zone) values compare in the hourly rows. */
+const utcWallTime = (d: Date) => d.toISOString().slice(0, 23).replace("T", " ");
+
 /**
  * Analytics over the hourly aggregate: zero-filled series, totals, provider
- * and model breakdown, and estimate accuracy from the ledger. Day buckets are
- * local days; an hourly record lands in the local day its UTC hour starts in
- * (for zones with a half-hour offset, a record's half hour may belong to the
- * neighbouring day — the hourly aggregate cannot split it).
+ * and model breakdown, and estimate accuracy (overall and per model). Day
+ * buckets are local days; an hourly record lands in the local day its UTC hour
+ * starts in (for zones with a half-hour offset, a record's half hour may belong
+ * to the neighbouring day — the hourly aggregate cannot split it). Accuracy
+ * counts whole hours too: a range starting mid-hour includes that hour.
  */
 export async function profileUsage(
   db: Db,
   subject: string,
   timeZone: string,
   input: ProfileUsageInput,
-): Promise<Omit<ProfileUsageOutput, "quota">> {
-  const rows = await db.$queryRawUnsafe<HourRow[]>(
-    `SELECT provider, model, extract(epoch FROM date + make_interval(hours => hour))::float8 * 1000 AS ms,
-            request_count AS requests, input_tokens::float8 AS "inputTokens",
-            output_tokens::float8 AS "outputTokens", cost_micros::float8 AS "costMicros"
-     FROM usage_records
-     WHERE subject = $1
-       AND date + make_interval(hours => hour) >= date_trunc('hour', $2::timestamptz AT TIME ZONE 'UTC')
-       AND date + make_interval(hours => hour) < $3::timestamptz AT TIME ZONE 'UTC'
-     ORDER BY 3`,
-    subject,
-    input.from.toISOString(),
-    input.to.toISOString(),
-  );
+): Promise<Omit<ProfileUsageOutput, "quota"> & { estimateAccuracyByModel: ModelEstimateAccuracy[] }> {
   const starts = bucketStarts(input.from, input.to, input.granularity, timeZone);
-  const indexOf =
-    input.granularity === "hour"
-      ? new Map(starts.map((s, i) => [s.getTime(), i]))
-      : new Map(starts.map((s, i) => [localDateString(s, timeZone), i]));
-  const keyOf = (at: Date) =>
-    input.granularity === "hour" ? Math.floor(at.getTime() / 3_600_000) * 3_600_000 : localDateString(at, timeZone);
-
-  const groupOf = (r: HourRow): string | null =>
+  // Edges: the first hour of the range (not the start of its first local day), each later bucket's
+  // start, and the range's end. Bucket k of width_bucket is starts[k - 1].
+  const firstHour = Math.floor(input.from.getTime() / 3_600_000) * 3_600_000;
+  const edges = [new Date(Math.max(firstHour, starts[0]?.getTime() ?? firstHour)), ...starts.slice(1), input.to];
+  // The planner cannot estimate how many buckets width_bucket() yields, guesses tens of thousands
+  // of groups and, with the default 4 MB work_mem, sorts (spilling to disk) instead of hashing:
+  // twice the time for a year (measured). The real number is at most buckets × models, a few MB.
+  const [, result] = await db.$transaction([
+    db.$executeRawUnsafe(`SET LOCAL work_mem = '${AGGREGATE_WORK_MEM}'`),
+    db.$queryRawUnsafe<BucketRow[]>(
+      USAGE_SQL,
+      subject,
+      input.from.toISOString(),
+      input.to.toISOString(),
+      edges.map(utcWallTime),
+    ),
+  ]);
+  // The date bounds also return the hours of the first and last UTC dates outside the range.
+  const rows = result.filter((r) => r.bucket >= 1 && r.bucket <= starts.length);
+  const groupOf = (r: BucketRow): string | null =>
     input.groupBy === "provider" ? r.provider : input.groupBy === "model" ? `${r.provider}/${r.model}` : null;
   const groups = [...new Set(rows.map(groupOf))];
   // An empty range still gets its zero-filled series.
@@ -115,9 +149,9 @@ export async function profileUsage(
   const totals = zero();
   const byProvider = new Map<string, UsageTotals & { provider: string }>();
   const byModel = new Map<string, UsageTotals & { provider: string; model: string }>();
+  const accuracy = new Map<string, AccuracySums>();
   for (const r of rows) {
-    const i = indexOf.get(keyOf(new Date(r.ms)) as never);
-    if (i === undefined) continue;
+    const i = r.bucket - 1;
     const amount = {
       requests: r.requests,
       inputTokens: r.inputTokens,
@@ -133,19 +167,23 @@ export async function profileUsage(
     const m = byModel.get(mk) ?? { provider: r.provider, model: r.model, ...zero() };
     add(m, amount);
     byModel.set(mk, m);
+    const a = accuracy.get(mk) ?? { provider: r.provider, model: r.model, settled: 0, estimated: 0, est: 0, actual: 0 };
+    a.settled += r.reconciled;
+    a.estimated += r.countedLocally;
+    a.est += r.estTokens;
+    a.actual += r.actualTokens;
+    accuracy.set(mk, a);
   }
 
-  const [acc] = await db.$queryRawUnsafe<
-    { settled: number; estimated: number; est: number | null; actual: number | null }[]
-  >(
-    `SELECT count(*)::int AS settled, count(*) FILTER (WHERE usage_estimated)::int AS estimated,
-            sum(est_tokens)::float8 AS est, sum(input_tokens + output_tokens)::float8 AS actual
-     FROM usage_events
-     WHERE subject = $1 AND status = 'settled' AND est_tokens > 0
-       AND reserved_at >= $2::timestamptz AT TIME ZONE 'UTC' AND reserved_at < $3::timestamptz AT TIME ZONE 'UTC'`,
-    subject,
-    input.from.toISOString(),
-    input.to.toISOString(),
+  const reconciled = [...accuracy.values()].filter((a) => a.settled > 0 && a.actual > 0);
+  const overall = reconciled.reduce(
+    (o, a) => ({
+      settled: o.settled + a.settled,
+      estimated: o.estimated + a.estimated,
+      est: o.est + a.est,
+      actual: o.actual + a.actual,
+    }),
+    { settled: 0, estimated: 0, est: 0, actual: 0 },
   );
   const byCost = <T extends UsageTotals>(a: T, b: T) => b.costMicros - a.costMicros || b.requests - a.requests;
   return {
@@ -154,13 +192,16 @@ export async function profileUsage(
     byProvider: [...byProvider.values()].sort(byCost),
     byModel: [...byModel.values()].sort(byCost),
     estimateAccuracy:
-      acc && acc.settled > 0 && acc.actual
+      overall.settled > 0
         ? {
-            settledRequests: acc.settled,
-            estimatedRequests: acc.estimated,
+            settledRequests: overall.settled,
+            estimatedRequests: overall.estimated,
             // Positive: estimates ran above actual usage (reservations were conservative).
-            tokenErrorPercent: Math.round((((acc.est ?? 0) - acc.actual) / acc.actual) * 1000) / 10,
+            tokenErrorPercent: tokenErrorPercent(overall.est, overall.actual),
           }
         : null,
+    estimateAccuracyByModel: reconciled
+      .sort((a, b) => a.provider.localeCompare(b.provider) || a.model.localeCompare(b.model))
+      .map(modelAccuracy),
   };
 }

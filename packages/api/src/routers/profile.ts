@@ -1,7 +1,7 @@
 import { AppError, profileUpdateInput, profileUsageInput, type ProfileUsageOutput } from "@wavelength/shared";
 import { subjectOf } from "../identity.ts";
 import { publicProcedure, router } from "../trpc.ts";
-import { estimateAccuracyByModel, type ModelEstimateAccuracy } from "./estimate-accuracy.ts";
+import type { ModelEstimateAccuracy } from "./estimate-accuracy.ts";
 import { blockedByDay, profileUsage } from "./profile-usage.ts";
 
 export type ProfileUsageResult = ProfileUsageOutput & {
@@ -56,12 +56,11 @@ export const profileRouter = router({
   /** Usage analytics for the caller over a range (see profile-usage.ts). */
   usage: publicProcedure.input(profileUsageInput).query(async ({ ctx, input }): Promise<ProfileUsageResult> => {
     const subject = subjectOf(ctx.identity);
-    const [data, quota, byModel, blocked] = await Promise.all([
+    const [data, quota, blocked] = await Promise.all([
       profileUsage(ctx.services.db, subject.key, subject.timeZone, input),
       ctx.services.engine.statuses(subject),
-      estimateAccuracyByModel(ctx.services.db, subject.key, input.from, input.to),
       blockedByDay(ctx.services.db, subject.key, subject.timeZone, input.from, input.to),
     ]);
-    return { ...data, quota, estimateAccuracyByModel: byModel, blockedByDay: blocked, timeZone: subject.timeZone };
+    return { ...data, quota, blockedByDay: blocked, timeZone: subject.timeZone };
   }),
 });
