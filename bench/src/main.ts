@@ -2,7 +2,10 @@ import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import pg from "pg";
+import { pgliteAdmission, pgliteAdmissionMarkdown } from "./admission-pglite.ts";
+import { analyticsLatency, analyticsMarkdown } from "./analytics.ts";
 import { chatE2e, e2eMarkdown, type E2eResults } from "./chat-e2e.ts";
+import { chatHttp, chatHttpMarkdown } from "./chat-http.ts";
 import type { Contender } from "./contender.ts";
 import { bundleMarkdown, measureInitialBundle } from "./bundle-size.ts";
 import { measure } from "./measure.ts";
@@ -14,6 +17,7 @@ import {
   markdown,
   type Cell,
   type OvershootResult,
+  type ReportPart,
   type Results,
   type RunInfo,
   type Shape,
@@ -33,9 +37,12 @@ const SPREAD_SUBJECTS = 500;
 const LIMIT = 50;
 const ATTEMPTS = 500;
 const COMMAND = "npm run bench";
-/** Which parts run: "admission,e2e" (default). Without admission, REPORT.md reuses results/admission.json. */
+/**
+ * Which parts run, all by default: "admission,e2e,pglite,http,analytics". Without admission,
+ * REPORT.md reuses results/admission.json; other parts left out are marked as not measured.
+ */
 const PARTS = new Set(
-  env("BENCH_PARTS", "admission,e2e")
+  env("BENCH_PARTS", "admission,e2e,pglite,http,analytics")
     .split(",")
     .map((p) => p.trim()),
 );
@@ -45,6 +52,18 @@ const E2E_WARMUP = Number(env("BENCH_E2E_WARMUP", "30"));
 const E2E_CLIENTS = [1, 8];
 const E2E_WAIT = env("BENCH_E2E_WAIT", "signal") === "poll" ? "poll" : "signal";
 const E2E_POLL_MS = Number(env("BENCH_E2E_POLL_MS", "5"));
+
+const PGLITE_OPS = Number(env("BENCH_PGLITE_OPS", "1000"));
+const HTTP_SECONDS = Number(env("BENCH_HTTP_SECONDS", "10"));
+const HTTP_CONNECTIONS = env("BENCH_HTTP_CONNECTIONS", "8,32")
+  .split(",")
+  .map((c) => Number(c.trim()));
+const HTTP_USERS = Number(env("BENCH_HTTP_USERS", "40"));
+const ANALYTICS_DB = env("BENCH_ANALYTICS_DB", "wl_bench_analytics");
+/** 2,000 subjects × 474 hours + the heavy user's 52,560 = 1,000,560 hourly rows. */
+const ANALYTICS_SUBJECTS = Number(env("BENCH_ANALYTICS_SUBJECTS", "2000"));
+const ANALYTICS_ROWS_PER_SUBJECT = Number(env("BENCH_ANALYTICS_ROWS_PER_SUBJECT", "474"));
+const ANALYTICS_RUNS = Number(env("BENCH_ANALYTICS_RUNS", "20"));
 
 const url = `${SERVER}/${DB}`;
 const resultsDir = path.resolve(import.meta.dirname, "../results");
@@ -72,6 +91,9 @@ async function main() {
   migrate(url);
   const load: Record<string, number> = { "at start": loadAtStart };
   mkdirSync(resultsDir, { recursive: true });
+  const writeJson = (name: string, data: unknown) =>
+    writeFileSync(path.join(resultsDir, name), `${JSON.stringify(data, null, 2)}\n`);
+  const wrote = ["bench/REPORT.md"];
 
   let admission: Results;
   const fromEarlierRun = !PARTS.has("admission");
@@ -81,17 +103,25 @@ async function main() {
     admission = JSON.parse(readFileSync(file, "utf8")) as Results;
   } else {
     admission = await runAdmission(loadAtStart);
-    writeFileSync(path.join(resultsDir, "admission.json"), `${JSON.stringify(admission, null, 2)}\n`);
+    writeJson("admission.json", admission);
     const md = markdown(admission);
     writeFileSync(path.join(resultsDir, "admission.md"), md);
     process.stdout.write(`\n${md}\n`);
+    wrote.push("results/admission.{json,md}");
   }
 
-  let e2e: E2eResults | null = null;
+  const parts: ReportPart[] = [];
+  const skipped = (title: string): ReportPart => ({
+    title,
+    markdown: "_Not measured in this run (BENCH_PARTS)._\n",
+    summary: [],
+  });
+
+  const e2eTitle = "A chat end to end: `ChatService.send()` → task completed";
   if (PARTS.has("e2e")) {
-    load["before the chat part"] = load1();
+    load["before the in-process chat part"] = load1();
     log("chat end to end…");
-    e2e = await chatE2e(url, {
+    const e2e: E2eResults = await chatE2e(url, {
       users: E2E_USERS,
       chats: E2E_CHATS,
       warmup: E2E_WARMUP,
@@ -101,31 +131,84 @@ async function main() {
       pollMs: E2E_POLL_MS,
       log,
     });
-  }
+    writeJson("chat-e2e.json", e2e);
+    wrote.push("results/chat-e2e.json");
+    parts.push({
+      title: e2eTitle,
+      markdown: e2eMarkdown(e2e),
+      summary: e2e.cells.map(
+        (c) =>
+          `chat end to end, ${c.clients} client${c.clients > 1 ? "s" : ""}: ${c.throughput} chats/s, p50 ${c.e2e.p50Ms.toFixed(2)} ms, p99 ${c.e2e.p99Ms.toFixed(2)} ms; admission ${(c.admit.shareOfE2e * 100).toFixed(1)} % of the latency, settlement ${(c.settle.shareOfE2e * 100).toFixed(1)} %; ${c.completed}/${c.chats} completed`,
+      ),
+    });
+  } else parts.push(skipped(e2eTitle));
+
+  const pgliteTitle = "Admission on embedded PGlite (`npm start`'s database)";
+  if (PARTS.has("pglite")) {
+    load["before the PGlite part"] = load1();
+    const r = await pgliteAdmission({
+      ops: PGLITE_OPS,
+      warmup: WARMUP,
+      clients: CLIENTS,
+      spreadSubjects: SPREAD_SUBJECTS,
+      limit: LIMIT,
+      attempts: ATTEMPTS,
+      log,
+    });
+    writeJson("admission-pglite.json", r);
+    wrote.push("results/admission-pglite.json");
+    parts.push({ title: pgliteTitle, ...pgliteAdmissionMarkdown(r) });
+  } else parts.push(skipped(pgliteTitle));
+
+  const httpTitle = "A chat over HTTP: autocannon against 1 and 3 instances";
+  if (PARTS.has("http")) {
+    load["before the HTTP part"] = load1();
+    const r = await chatHttp(SERVER, `${SERVER}/${ADMIN_DB}`, {
+      durationSeconds: HTTP_SECONDS,
+      connections: HTTP_CONNECTIONS,
+      users: HTTP_USERS,
+      log,
+    });
+    writeJson("chat-http.json", r);
+    wrote.push("results/chat-http.json");
+    const md = chatHttpMarkdown(r);
+    // chatHttpMarkdown brings its own heading; the report numbers its sections itself.
+    parts.push({ title: httpTitle, markdown: md.markdown.replace(/^## .*\n\n/, ""), summary: md.summary });
+  } else parts.push(skipped(httpTitle));
+
+  const analyticsTitle = "Analytics: a heavy user's year and the operators' overview over 1,000,000 hourly rows";
+  if (PARTS.has("analytics")) {
+    load["before the analytics part"] = load1();
+    await recreateDatabase(`${SERVER}/${ADMIN_DB}`, ANALYTICS_DB);
+    const r = await analyticsLatency(`${SERVER}/${ANALYTICS_DB}`, {
+      otherSubjects: ANALYTICS_SUBJECTS,
+      rowsPerSubject: ANALYTICS_ROWS_PER_SUBJECT,
+      warmup: 3,
+      runs: ANALYTICS_RUNS,
+      pglite: true,
+      log,
+    });
+    writeJson("analytics.json", r);
+    wrote.push("results/analytics.json");
+    parts.push({ title: analyticsTitle, ...analyticsMarkdown(r) });
+  } else parts.push(skipped(analyticsTitle));
   load["at end"] = load1();
 
-  const info: RunInfo = { command: COMMAND, date: new Date().toISOString(), machine: await machineInfo(), load };
-  let e2eReport: { markdown: string; summary: string[] } | null = null;
-  if (e2e) {
-    writeFileSync(path.join(resultsDir, "chat-e2e.json"), `${JSON.stringify({ ...info, ...e2e }, null, 2)}\n`);
-    const md = e2eMarkdown(e2e);
-    const summary = e2e.cells.map(
-      (c) =>
-        `chat end to end, ${c.clients} client${c.clients > 1 ? "s" : ""}: ${c.throughput} chats/s, p50 ${c.e2e.p50Ms.toFixed(2)} ms, p99 ${c.e2e.p99Ms.toFixed(2)} ms; admission ${(c.admit.shareOfE2e * 100).toFixed(1)} % of the latency, settlement ${(c.settle.shareOfE2e * 100).toFixed(1)} %; ${c.completed}/${c.chats} completed`,
-    );
-    e2eReport = { markdown: md, summary };
-    process.stdout.write(`\n## Chat end to end\n\n${md}\n`);
-  }
   const bundle = bundleMarkdown(measureInitialBundle(path.resolve(resultsDir, "../..")));
-  const report = combinedMarkdown(info, { results: admission, fromEarlierRun }, e2eReport)
-    .replace("## Summary\n\n", `## Summary\n\n- ${bundle.summary}\n`)
-    .replace("## Files", `${bundle.markdown}\n## Files`);
-  writeFileSync(path.resolve(resultsDir, "../REPORT.md"), report);
-  process.stdout.write(`${bundle.summary.replace("**MISS**", "MISS")}\n`);
+  parts.push({
+    title: "The SPA's initial bundle",
+    markdown: bundle.markdown.replace(/^## .*\n\n/, ""),
+    summary: [bundle.summary],
+  });
+
+  const info: RunInfo = { command: COMMAND, date: new Date().toISOString(), machine: await machineInfo(), load };
+  writeFileSync(
+    path.resolve(resultsDir, "../REPORT.md"),
+    combinedMarkdown(info, { results: admission, fromEarlierRun }, parts),
+  );
   for (const t of admission.targets) process.stdout.write(`${t.pass ? "PASS" : "MISS"}  ${t.target}: ${t.measured}\n`);
-  for (const line of e2eReport?.summary ?? []) process.stdout.write(`E2E   ${line}\n`);
-  const wrote = ["bench/REPORT.md", ...(e2e ? ["results/chat-e2e.json"] : [])];
-  if (!fromEarlierRun) wrote.push("results/admission.{json,md}");
+  for (const part of parts)
+    for (const line of part.summary) process.stdout.write(`${line.replace("**MISS**", "MISS")}\n`);
   log(`wrote ${wrote.join(", ")}`);
 }
 

@@ -1,4 +1,4 @@
-import pg from "pg";
+import { createDb, type Database } from "../../packages/db/src/index.ts";
 import type { Admit, Contender } from "./contender.ts";
 import { EST_COST_MICROS, EST_TOKENS } from "./wavelength.ts";
 
@@ -18,10 +18,14 @@ const SCHEMA = `
  * JavaScript, then insert the new usage. Two autocommit statements, no lock,
  * so concurrent requests all read the same count before any of them inserts.
  */
-export async function naive(url: string, maxConnections: number): Promise<Contender> {
-  const pool = new pg.Pool({ connectionString: url, max: maxConnections });
-  pool.on("error", () => {});
-  await pool.query(SCHEMA);
+export async function naive(url: string, maxConnections: number, shared?: Database): Promise<Contender> {
+  // The product's plain SQL client (a pg.Pool on PostgreSQL, the embedded engine on PGlite): the
+  // same driver work as Wavelength's hot path, on either engine.
+  const db = shared ?? (await createDb(url, { maxConnections }));
+  const pool = {
+    query: async <T>(text: string, params: unknown[] = []) => ({ rows: await db.sql.query<T>(text, params) }),
+  };
+  for (const statement of SCHEMA.split(";").filter((s) => s.trim())) await pool.query(statement);
 
   const admitUnder =
     (requestLimit: number, tokenLimit: number): Admit =>
@@ -56,6 +60,8 @@ export async function naive(url: string, maxConnections: number): Promise<Conten
       );
       return rows[0]!.n;
     },
-    close: () => pool.end(),
+    close: async () => {
+      if (!shared) await db.close();
+    },
   };
 }

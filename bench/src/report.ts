@@ -1,4 +1,5 @@
 import type { Measurement } from "./measure.ts";
+import { missedTargetsMarkdown } from "./missed-targets.ts";
 
 export type Shape = "spread" | "hot";
 
@@ -157,11 +158,18 @@ export interface RunInfo {
   load: Record<string, number>;
 }
 
-/** REPORT.md: the admission tables and the end-to-end table of one `npm run bench`. */
+/** A section of REPORT.md after the admission part: its table and its lines for the summary. */
+export interface ReportPart {
+  title: string;
+  markdown: string;
+  summary: string[];
+}
+
+/** REPORT.md: the machine, a summary of every target and figure, the missed targets with reasons, then each part. */
 export function combinedMarkdown(
   info: RunInfo,
   admission: { results: Results; fromEarlierRun: boolean },
-  e2e: { markdown: string; summary: string[] } | null,
+  parts: ReportPart[],
 ): string {
   const m = info.machine;
   const a = admission.results;
@@ -177,10 +185,14 @@ export function combinedMarkdown(
     `Load average (1-minute): ${loads.join(", ")}. The benchmark, Node and PostgreSQL share the machine's cores; anything else running skews the numbers.`,
     "",
   );
+  const summary = [
+    ...a.targets.map((t) => `${t.pass ? "PASS" : "**MISS**"} ${t.target}: ${t.measured}`),
+    ...parts.flatMap((p) => p.summary),
+  ];
   lines.push("## Summary", "");
-  for (const t of a.targets) lines.push(`- ${t.pass ? "PASS" : "**MISS**"} ${t.target}: ${t.measured}`);
-  for (const s of e2e?.summary ?? []) lines.push(`- ${s}`);
+  for (const s of summary) lines.push(`- ${s}`);
   lines.push("");
+  lines.push(missedTargetsMarkdown(summary));
   lines.push("## 1. Admission: `QuotaEngine.admit()` alone, against two other limiters", "");
   if (admission.fromEarlierRun)
     lines.push(
@@ -192,12 +204,13 @@ export function combinedMarkdown(
     "",
   );
   lines.push(admissionSections(a, "###"));
-  lines.push("## 2. A chat end to end: `ChatService.send()` → task completed", "");
-  if (e2e) lines.push(e2e.markdown);
-  else lines.push("_Not measured in this run (BENCH_PARTS)._", "");
+  for (const [i, p] of parts.entries()) lines.push(`## ${i + 2}. ${p.title}`, "", p.markdown);
   lines.push("## Files", "");
   lines.push("- `bench/results/admission.json`, `bench/results/admission.md`: the admission part, every number.");
-  if (e2e) lines.push("- `bench/results/chat-e2e.json`: the chat part, every number (latency, phases, settings).");
+  lines.push("- `bench/results/chat-e2e.json`: the in-process chat part (latency, phases, settings).");
+  lines.push("- `bench/results/admission-pglite.json`: admission on PGlite.");
+  lines.push("- `bench/results/chat-http.json`: the chat over HTTP (autocannon, 1 and 3 instances).");
+  lines.push("- `bench/results/analytics.json`: analytics latency on PostgreSQL and PGlite.");
   lines.push("");
   return lines.join("\n");
 }

@@ -1,4 +1,4 @@
-import { createDb } from "../../packages/db/src/index.ts";
+import { createDb, type Database } from "../../packages/db/src/index.ts";
 import {
   PrismaMeteringStore,
   QuotaEngine,
@@ -31,8 +31,9 @@ const ref = (key: string): SubjectRef => ({ key: key as SubjectRef["key"], tier:
  * that locks the subject's rows, checks and reserves on all four applicable rows
  * and inserts the usage event, in one transaction.
  */
-export async function wavelength(url: string, maxConnections: number): Promise<Contender> {
-  const db = await createDb(url, { maxConnections });
+export async function wavelength(url: string, maxConnections: number, shared?: Database): Promise<Contender> {
+  // A shared client stays open for its owner (PGlite: one process opens a folder once).
+  const db = shared ?? (await createDb(url, { maxConnections }));
   // Closed: a store error must surface as an error, not as a silent fail-open admission.
   const engine = new QuotaEngine({ store: new PrismaMeteringStore(db.prisma, db.sql), failMode: "closed" });
 
@@ -71,6 +72,8 @@ export async function wavelength(url: string, maxConnections: number): Promise<C
       const row = rows.find((r) => r.window === "daily" && r.scope === "general");
       return (row?.requestsReserved ?? 0) + (row?.requestsUsed ?? 0);
     },
-    close: () => db.close(),
+    close: async () => {
+      if (!shared) await db.close();
+    },
   };
 }
