@@ -272,7 +272,7 @@ ${sizes.map((s) => `- ${s}`).join("\n")}
 | ------ | -------------- | ----- | -----: | -----: | ------------: | ------ |
 ${rows.join("\n")}
 
-\`profile.usage\` also reads the user's quota status, refused requests per day and estimate accuracy from the ledger, as the page shows them. \`admin.overview\` aggregates by UTC day, by model and by subject in one GROUPING SETS pass over the range's rows.
+\`profile.usage\` sums the hours by local day (or hour) and model in one query that also yields the estimate reconciliation (kept in the hourly rows since migration 20261128000900), and reads the user's quota status and refused requests per day alongside, as the page shows them. \`admin.overview\` aggregates by UTC day, by model and by subject in one GROUPING SETS pass over the range's rows.
 `;
   const summary = analyticsTargets(r).map((t) => `${t.pass ? "PASS" : "**MISS**"} ${t.target}: ${t.measured}`);
   return { markdown, summary };
