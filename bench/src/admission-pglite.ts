@@ -7,6 +7,7 @@ import path from "node:path";
 import { createDb } from "../../packages/db/src/index.ts";
 import type { Contender } from "./contender.ts";
 import { measure, type Measurement } from "./measure.ts";
+import type { OvershootResult } from "./report.ts";
 import { naive } from "./naive.ts";
 import { migrate } from "./setup.ts";
 import { wavelength } from "./wavelength.ts";
@@ -27,20 +28,10 @@ export interface PgliteCell {
   measurement: Measurement;
 }
 
-export interface PgliteOvershoot {
-  contender: string;
-  limit: number;
-  attempts: number;
-  concurrency: number;
-  admitted: number;
-  overshoot: number;
-  stored: number | null;
-}
-
 export interface PgliteAdmissionResults {
   options: Omit<PgliteAdmissionOptions, "log">;
   cells: PgliteCell[];
-  overshoot: PgliteOvershoot[];
+  overshoot: OvershootResult[];
 }
 
 /** PGlite runs one statement at a time; the clients still overlap their JavaScript and driver work. */
@@ -74,7 +65,7 @@ export async function pgliteAdmission(o: PgliteAdmissionOptions): Promise<Pglite
         }
       }
     }
-    const overshoot: PgliteOvershoot[] = [];
+    const overshoot: OvershootResult[] = [];
     for (const c of contenders) {
       const subject = `user:pglite-limited-${c.name.length}`;
       const admit = await c.limited(subject, o.limit);
@@ -91,6 +82,7 @@ export async function pgliteAdmission(o: PgliteAdmissionOptions): Promise<Pglite
         admitted: m.admitted,
         overshoot: Math.max(0, m.admitted - o.limit),
         stored: c.counted ? await c.counted(subject) : null,
+        measurement: m,
       });
       o.log(`PGlite overshoot ${c.name}: admitted ${m.admitted} of ${o.attempts} against limit ${o.limit}`);
     }

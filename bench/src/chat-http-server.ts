@@ -3,25 +3,13 @@
 // reliability suite starts them (apps/server/reliability/support/server-process.ts).
 import { spawn, type ChildProcess } from "node:child_process";
 import { createWriteStream, readFileSync, type WriteStream } from "node:fs";
-import { createServer } from "node:net";
 import path from "node:path";
+import { freePort } from "../../apps/server/reliability/support/server-process.ts";
 
 const repoRoot = path.resolve(import.meta.dirname, "../..");
 
 export const BENCH_SESSION_SECRET = "bench-http-session-secret-0123456789abcdef";
 export const BENCH_ADMIN_TOKEN = "bench-http-admin-token-0123456789";
-
-/** A free TCP port on 127.0.0.1 (closed again before the server takes it). */
-export async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const s = createServer();
-    s.once("error", reject);
-    s.listen(0, "127.0.0.1", () => {
-      const address = s.address();
-      s.close(() => (typeof address === "object" && address ? resolve(address.port) : reject(new Error("no port"))));
-    });
-  });
-}
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
