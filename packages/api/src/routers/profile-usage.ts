@@ -93,12 +93,29 @@ const USAGE_SQL = `
          sum(reconciled_requests)::float8 AS reconciled, sum(reconciled_counted_locally)::float8 AS "countedLocally",
          sum(est_tokens)::float8 AS "estTokens", sum(reconciled_actual_tokens)::float8 AS "actualTokens"
   FROM usage_records
-  WHERE subject = $1
-    AND date >= ($2::timestamptz AT TIME ZONE 'UTC')::date AND date <= ($3::timestamptz AT TIME ZONE 'UTC')::date
+  WHERE subject = $1 AND date >= $2::date AND date <= $3::date
   GROUP BY 1, 2, 3`;
 
 /** Room for the hash aggregate of a year: 366 days × a few dozen models, with margin. */
 const AGGREGATE_WORK_MEM = "32MB";
+
+const DAY_MS = 86_400_000;
+
+/** Ranges longer than this are read in two halves at once (see profileUsage). */
+const SPLIT_ABOVE_DAYS = 62;
+
+/** The UTC dates [from, to] touches, as one inclusive "YYYY-MM-DD" pair, or two halves of a long range. */
+export function splitUtcDates(from: Date, to: Date): [string, string][] {
+  const first = Math.floor(from.getTime() / DAY_MS);
+  const last = Math.floor(to.getTime() / DAY_MS);
+  const day = (n: number) => new Date(n * DAY_MS).toISOString().slice(0, 10);
+  if (last - first + 1 <= SPLIT_ABOVE_DAYS) return [[day(first), day(last)]];
+  const mid = first + Math.floor((last - first + 1) / 2);
+  return [
+    [day(first), day(mid - 1)],
+    [day(mid), day(last)],
+  ];
+}
 
 /** UTC wall time, as timestamp (without zone) values compare in the hourly rows. */
 const utcWallTime = (d: Date) => d.toISOString().slice(0, 23).replace("T", " ");
@@ -125,18 +142,19 @@ export async function profileUsage(
   // The planner cannot estimate how many buckets width_bucket() yields, guesses tens of thousands
   // of groups and, with the default 4 MB work_mem, sorts (spilling to disk) instead of hashing:
   // twice the time for a year (measured). The real number is at most buckets × models, a few MB.
-  const [, result] = await db.$transaction([
-    db.$executeRawUnsafe(`SET LOCAL work_mem = '${AGGREGATE_WORK_MEM}'`),
-    db.$queryRawUnsafe<BucketRow[]>(
-      USAGE_SQL,
-      subject,
-      input.from.toISOString(),
-      input.to.toISOString(),
-      edges.map(utcWallTime),
+  // A long range is read as two halves of UTC dates on two connections at once, so PostgreSQL
+  // spends two cores on it (it will not parallelise this aggregate itself); a bucket that
+  // straddles the split comes back from both halves and is summed below like any other row.
+  const parts = await Promise.all(
+    splitUtcDates(input.from, input.to).map(([first, last]) =>
+      db.$transaction([
+        db.$executeRawUnsafe(`SET LOCAL work_mem = '${AGGREGATE_WORK_MEM}'`),
+        db.$queryRawUnsafe<BucketRow[]>(USAGE_SQL, subject, first, last, edges.map(utcWallTime)),
+      ]),
     ),
-  ]);
+  );
   // The date bounds also return the hours of the first and last UTC dates outside the range.
-  const rows = result.filter((r) => r.bucket >= 1 && r.bucket <= starts.length);
+  const rows = parts.flatMap(([, r]) => r).filter((r) => r.bucket >= 1 && r.bucket <= starts.length);
   const groupOf = (r: BucketRow): string | null =>
     input.groupBy === "provider" ? r.provider : input.groupBy === "model" ? `${r.provider}/${r.model}` : null;
   const groups = [...new Set(rows.map(groupOf))];

@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { subjectOf } from "../../src/index.ts";
 import { estimateAccuracyByModel, tokenErrorPercent } from "../../src/routers/estimate-accuracy.ts";
+import { splitUtcDates } from "../../src/routers/profile-usage.ts";
 import { DATABASE_ENGINES } from "../support/databases.ts";
 import { openTestApp, userCaller, type TestApp } from "../support/services.ts";
 
@@ -75,6 +76,43 @@ for (const engine of DATABASE_ENGINES) {
       });
       // The totals still count everything that was used, the direct record included.
       expect(u.totals.requests).toBe(5);
+    });
+
+    it("reads a long range in two halves and sums a local day that straddles them", async () => {
+      const { caller, identity } = await userCaller(app.services, { timeZone: "America/New_York" });
+      const subject = subjectOf(identity);
+      const from = new Date("2026-01-01T05:00:00Z"); // local midnight in New York
+      const to = new Date("2026-04-01T04:00:00Z"); // local midnight, after the spring DST change
+      const halves = splitUtcDates(from, to);
+      expect(halves).toEqual([
+        ["2026-01-01", "2026-02-14"],
+        ["2026-02-15", "2026-04-01"],
+      ]);
+      // Local 14 February runs from 05:00 UTC on the 14th to 05:00 UTC on the 15th: one hour on each
+      // side of the split. Two more hours mark the range's edges.
+      const at = ["2026-02-14T23:00:00Z", "2026-02-15T02:00:00Z", "2026-01-01T05:00:00Z", "2026-04-01T03:00:00Z"];
+      for (const [i, t] of at.entries())
+        await app.services.engine.record(subject, `split-${i}`, usage(10, 5), {
+          provider: "openai",
+          model: "gpt-4o",
+          occurredAt: new Date(t),
+        });
+      // And one hour just outside each end.
+      for (const [i, t] of ["2026-01-01T04:00:00Z", "2026-04-01T04:00:00Z"].entries())
+        await app.services.engine.record(subject, `outside-${i}`, usage(10, 5), {
+          provider: "openai",
+          model: "gpt-4o",
+          occurredAt: new Date(t),
+        });
+
+      const u = await caller.profile.usage({ from, to, granularity: "day" });
+      const day = (d: string) =>
+        u.series.find((p) => p.at.toLocaleDateString("sv-SE", { timeZone: "America/New_York" }) === d);
+      expect(u.series).toHaveLength(90);
+      expect(day("2026-02-14")?.requests).toBe(2);
+      expect(day("2026-01-01")?.requests).toBe(1);
+      expect(day("2026-03-31")?.requests).toBe(1);
+      expect(u.totals).toMatchObject({ requests: 4, inputTokens: 40, outputTokens: 20 });
     });
   });
 }
