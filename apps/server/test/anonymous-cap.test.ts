@@ -1,30 +1,18 @@
 import type { FastifyInstance } from "fastify";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { createServices } from "@wavelength/api";
 import { IP_DAILY_REQUEST_CAP, ANONYMOUS_DAILY_MESSAGES } from "@wavelength/shared";
 import type { Database } from "@wavelength/db";
-import { freshPglite, type TestDatabase } from "../../../packages/api/test/support/databases.ts";
-import { buildApp } from "../src/app.ts";
-import { loadEnv } from "../src/env.ts";
+import { openTestServer, type TestServer } from "./support/test-server.ts";
 
 describe("anonymous allowance from one address", () => {
-  let target: TestDatabase;
+  let server: TestServer;
   let db: Database;
   let app: FastifyInstance;
   beforeAll(async () => {
-    target = freshPglite();
-    db = await target.open();
-    app = await buildApp({
-      env: loadEnv({ SESSION_SECRET: "s".repeat(40), LOG_LEVEL: "silent" }),
-      services: createServices(db.prisma, { sql: db.sql }),
-      logger: false,
-    });
+    server = await openTestServer();
+    ({ app, db } = server);
   });
-  afterAll(async () => {
-    await app.close();
-    await db.close();
-    await target.drop();
-  });
+  afterAll(() => server.close());
 
   it("is not renewed by clearing cookies: the address cap holds across cookie rotation", async () => {
     let admitted = 0;

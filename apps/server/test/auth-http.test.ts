@@ -1,10 +1,7 @@
 import type { FastifyInstance, LightMyRequestResponse } from "fastify";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { createServices } from "@wavelength/api";
 import type { Database } from "@wavelength/db";
-import { freshPglite, type TestDatabase } from "../../../packages/api/test/support/databases.ts";
-import { buildApp } from "../src/app.ts";
-import { loadEnv } from "../src/env.ts";
+import { openTestServer, type TestServer } from "./support/test-server.ts";
 
 /** A browser in miniature: keeps cookies between requests like Chromium would for one site. */
 class Browser {
@@ -45,24 +42,14 @@ class Browser {
 }
 
 describe("accounts over HTTP", () => {
-  let target: TestDatabase;
+  let server: TestServer;
   let db: Database;
   let app: FastifyInstance;
   beforeAll(async () => {
-    target = freshPglite();
-    db = await target.open();
-    const services = createServices(db.prisma, { sql: db.sql });
-    app = await buildApp({
-      env: loadEnv({ SESSION_SECRET: "s".repeat(40), LOG_LEVEL: "silent" }),
-      services,
-      logger: false,
-    });
+    server = await openTestServer();
+    ({ app, db } = server);
   });
-  afterAll(async () => {
-    await app.close();
-    await db.close();
-    await target.drop();
-  });
+  afterAll(() => server.close());
 
   const email = () => `Someone.${Math.random().toString(36).slice(2)}@Example.com `;
 

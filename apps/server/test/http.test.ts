@@ -1,36 +1,21 @@
 import type { FastifyInstance } from "fastify";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { createServices, type Services } from "@wavelength/api";
 import type { Database } from "@wavelength/db";
-import { freshPglite, type TestDatabase } from "../../../packages/api/test/support/databases.ts";
-import { buildApp, MAX_BATCH_SIZE } from "../src/app.ts";
-import { loadEnv } from "../src/env.ts";
+import { MAX_BATCH_SIZE } from "../src/app.ts";
+import { openTestServer, type TestServer } from "./support/test-server.ts";
 
 const ADMIN_TOKEN = "test-admin-token-0123456789";
 
 describe("HTTP host", () => {
-  let target: TestDatabase;
+  let server: TestServer;
   let db: Database;
-  let services: Services;
   let app: FastifyInstance;
 
   beforeAll(async () => {
-    target = freshPglite();
-    db = await target.open();
-    services = createServices(db.prisma);
-    const env = loadEnv({
-      SESSION_SECRET: "s".repeat(40),
-      ADMIN_TOKEN,
-      TRUSTED_PROXIES: "10.0.0.1",
-      LOG_LEVEL: "silent",
-    });
-    app = await buildApp({ env, services, logger: false });
+    server = await openTestServer({ ADMIN_TOKEN, TRUSTED_PROXIES: "10.0.0.1" });
+    ({ app, db } = server);
   });
-  afterAll(async () => {
-    await app.close();
-    await db.close();
-    await target.drop();
-  });
+  afterAll(() => server.close());
 
   const post = (path: string, body: unknown, headers: Record<string, string> = {}) =>
     app.inject({

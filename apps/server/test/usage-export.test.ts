@@ -1,30 +1,16 @@
 import type { FastifyInstance } from "fastify";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { createServices } from "@wavelength/api";
-import type { Database } from "@wavelength/db";
-import { freshPglite, type TestDatabase } from "../../../packages/api/test/support/databases.ts";
-import { buildApp } from "../src/app.ts";
-import { loadEnv } from "../src/env.ts";
 import { csvCell } from "../src/routes/usage-export.ts";
+import { openTestServer, type TestServer } from "./support/test-server.ts";
 
 describe("GET /api/usage/export", () => {
-  let target: TestDatabase;
-  let db: Database;
+  let server: TestServer;
   let app: FastifyInstance;
   beforeAll(async () => {
-    target = freshPglite();
-    db = await target.open();
-    app = await buildApp({
-      env: loadEnv({ SESSION_SECRET: "s".repeat(40), LOG_LEVEL: "silent" }),
-      services: createServices(db.prisma, { sql: db.sql }),
-      logger: false,
-    });
+    server = await openTestServer();
+    ({ app } = server);
   });
-  afterAll(async () => {
-    await app.close();
-    await db.close();
-    await target.drop();
-  });
+  afterAll(() => server.close());
 
   async function signedUp() {
     const r = await app.inject({
