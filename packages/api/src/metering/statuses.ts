@@ -37,13 +37,20 @@ export function asOf(row: QuotaRowState, now: Date, windows: SubjectWindows): Qu
   };
 }
 
-/** One status per limited dimension of each row; `used` includes reservations in flight. */
-export function rowStatuses(rows: readonly QuotaRowState[]): QuotaDimensionStatus[] {
+/**
+ * One status per limited dimension of each row; `used` includes reservations in flight. With
+ * `liftedOverrides`, also the dimensions an operator's override made unlimited (limit null), which
+ * operators want to see; an unlimited dimension of the tier is never a quota.
+ */
+export function rowStatuses(
+  rows: readonly QuotaRowState[],
+  options: { liftedOverrides?: boolean } = {},
+): QuotaDimensionStatus[] {
   const out: QuotaDimensionStatus[] = [];
   for (const row of rows) {
     for (const d of DIMENSIONS) {
       const limit = row[LIMIT[d]];
-      if (limit === null) continue;
+      if (limit === null && !(options.liftedOverrides && row.overridden)) continue;
       const reserved = row[RESERVED[d]];
       const used = row[USED[d]] + reserved;
       out.push({

@@ -1,14 +1,6 @@
 import type { Db } from "@wavelength/db";
-import type { QuotaRowState } from "@wavelength/api";
-import {
-  DIMENSIONS,
-  QUOTA_SCOPES,
-  formatMicros,
-  percentUsed,
-  remainingOf,
-  windowBounds,
-  type Dimension,
-} from "@wavelength/shared";
+import { rowStatuses, type QuotaRowState } from "@wavelength/api";
+import { QUOTA_SCOPES, formatMicros, windowBounds, type QuotaDimensionStatus } from "@wavelength/shared";
 import { parseEmail, parseOptions } from "../args.ts";
 import type { Command } from "../command.ts";
 import { requireUser, subjectOfUser, type CliUser } from "../context.ts";
@@ -16,28 +8,13 @@ import { formatAmount, formatCount, localTime, table } from "../format.ts";
 
 const NAME = "show-usage";
 
-const LIMIT = { requests: "requestLimit", tokens: "tokenLimit", costMicros: "costLimitMicros" } as const;
-const USED = { requests: "requestsUsed", tokens: "tokensUsed", costMicros: "costUsedMicros" } as const;
-const RESERVED = { requests: "requestsReserved", tokens: "tokensReserved", costMicros: "costReservedMicros" } as const;
-
-interface QuotaLine {
-  window: QuotaRowState["window"];
-  scope: QuotaRowState["scope"];
-  provider: string | null;
-  model: string | null;
-  dimension: Dimension;
-  /** Includes reservations of requests in flight, as admission counts them. */
-  used: number;
-  reserved: number;
-  limit: number | null;
-  remaining: number | null;
-  percent: number;
-  source: "tier" | "override";
-  overrideExpiresAt: string | null;
+/** A quota status as the CLI prints and emits it: times as ISO strings, plus the user's wall clock. */
+type QuotaLine = Omit<QuotaDimensionStatus, "resetsAt" | "overrideExpiresAt"> & {
   resetsAt: string;
+  overrideExpiresAt: string | null;
   /** resetsAt on the user's wall clock, "YYYY-MM-DD HH:MM". */
   resetsAtLocal: string;
-}
+};
 
 interface Totals {
   requests: number;
@@ -89,32 +66,12 @@ function quotaLines(rows: readonly QuotaRowState[], timeZone: string): QuotaLine
       a.provider.localeCompare(b.provider) ||
       a.model.localeCompare(b.model),
   );
-  const out: QuotaLine[] = [];
-  for (const row of sorted) {
-    for (const d of DIMENSIONS) {
-      const limit = row[LIMIT[d]];
-      // An unlimited dimension of the tier is no quota; one an operator lifted is worth showing.
-      if (limit === null && !row.overridden) continue;
-      const used = row[USED[d]] + row[RESERVED[d]];
-      out.push({
-        window: row.window,
-        scope: row.scope,
-        provider: row.provider || null,
-        model: row.model || null,
-        dimension: d,
-        used,
-        reserved: row[RESERVED[d]],
-        limit,
-        remaining: remainingOf(used, limit),
-        percent: percentUsed(used, limit),
-        source: row.overridden ? "override" : "tier",
-        overrideExpiresAt: row.overrideExpiresAt?.toISOString() ?? null,
-        resetsAt: row.resetAt.toISOString(),
-        resetsAtLocal: localTime(row.resetAt, timeZone),
-      });
-    }
-  }
-  return out;
+  return rowStatuses(sorted, { liftedOverrides: true }).map((q) => ({
+    ...q,
+    overrideExpiresAt: q.overrideExpiresAt?.toISOString() ?? null,
+    resetsAt: q.resetsAt.toISOString(),
+    resetsAtLocal: localTime(q.resetsAt, timeZone),
+  }));
 }
 
 /**
