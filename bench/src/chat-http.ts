@@ -6,7 +6,7 @@ import path from "node:path";
 import { performance } from "node:perf_hooks";
 import autocannon from "autocannon";
 import pg from "pg";
-import { BENCH_ADMIN_TOKEN, BenchServer } from "./chat-http-server.ts";
+import { ADMIN_TOKEN, ServerProcess } from "../../apps/server/reliability/support/server-process.ts";
 import { forEachLimited } from "./contender.ts";
 import { percentile } from "./measure.ts";
 import { migrate, recreateDatabase } from "./setup.ts";
@@ -140,7 +140,7 @@ async function mutate<T>(
  */
 async function signUpUsers(baseUrl: string, count: number, tag: string): Promise<Session[]> {
   const sessions: Session[] = [];
-  const operator = { authorization: `Bearer ${BENCH_ADMIN_TOKEN}` };
+  const operator = { authorization: `Bearer ${ADMIN_TOKEN}` };
   // Argon2 hashing per sign-up: a few at a time on two cores.
   await forEachLimited(
     Array.from({ length: count }, (_, i) => i),
@@ -311,7 +311,7 @@ async function taskIds(pool: pg.Pool): Promise<string[]> {
   return (await pool.query<{ id: string }>("SELECT id FROM tasks")).rows.map((r) => r.id);
 }
 
-const serverCpu = (servers: BenchServer[]) => {
+const serverCpu = (servers: ServerProcess[]) => {
   const xs = servers.map((s) => s.cpuUs());
   return xs.some((x) => x === null) ? null : xs.reduce<number>((a, b) => a + (b ?? 0), 0);
 };
@@ -330,7 +330,7 @@ export async function chatHttp(serverUrl: string, adminDbUrl: string, opts: Chat
   const logDir = mkdtempSync(path.join(os.tmpdir(), "wl-bench-http-"));
   const pool = new pg.Pool({ connectionString: url, max: 2 });
   pool.on("error", () => {});
-  let servers: BenchServer[] = [];
+  let servers: ServerProcess[] = [];
   let failed = false;
   const tag = Date.now().toString(36);
   const cells: ChatHttpCell[] = [];
@@ -340,7 +340,18 @@ export async function chatHttp(serverUrl: string, adminDbUrl: string, opts: Chat
       log(`chat over HTTP: starting ${instances} server${instances > 1 ? "s" : ""}…`);
       // One at a time: each start compiles the TypeScript on the same two cores.
       for (let i = 0; i < instances; i++)
-        servers.push(await BenchServer.start(`server-${instances}x-${i + 1}`, url, logDir));
+        servers.push(
+          await ServerProcess.start({
+            name: `server-${instances}x-${i + 1}`,
+            databaseUrl: url,
+            logDir,
+            // A store error is then a 503 the bench counts, not an admission without a reservation.
+            failMode: "closed",
+            demoTokenDelayMs: 0,
+            // e.g. "--cpu-prof --cpu-prof-dir=/tmp/prof"
+            nodeArgs: (process.env.BENCH_HTTP_NODE_ARGS ?? "").split(" ").filter(Boolean),
+          }),
+        );
       const urls = servers.map((s) => s.url);
 
       if (sessions.length === 0) {
@@ -436,7 +447,7 @@ export async function chatHttp(serverUrl: string, adminDbUrl: string, opts: Chat
       }
 
       const dead = servers.filter((s) => !s.alive);
-      if (dead.length) throw new Error(`${dead.map((s) => s.name).join(", ")} exited:\n${dead[0]!.logTail()}`);
+      if (dead.length) throw new Error(`${dead.map((s) => s.options.name).join(", ")} exited:\n${dead[0]!.logTail()}`);
       await Promise.all(servers.map((s) => s.close()));
       servers = [];
     }

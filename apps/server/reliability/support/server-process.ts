@@ -14,6 +14,8 @@ export interface ServerOptions {
   logDir: string;
   failMode?: "open" | "closed";
   demoTokenDelayMs?: number;
+  /** Extra node flags, before the entry point (the HTTP bench passes --cpu-prof through). */
+  nodeArgs?: readonly string[];
 }
 
 interface Exit {
@@ -79,7 +81,7 @@ export class ServerProcess {
     if (this.alive) throw new Error(`${this.options.name} is already running`);
     this.expectingExit = false;
     const { options } = this;
-    const child = spawn(process.execPath, ["--import", "tsx", "apps/server/src/main.ts"], {
+    const child = spawn(process.execPath, [...(options.nodeArgs ?? []), "--import", "tsx", "apps/server/src/main.ts"], {
       cwd: REPO_ROOT,
       env: {
         // The child needs PATH and friends; everything Wavelength reads is set explicitly below.
@@ -152,6 +154,19 @@ export class ServerProcess {
     const timer = setTimeout(() => child.kill("SIGKILL"), 20_000);
     await exited;
     clearTimeout(timer);
+  }
+
+  /** User + system CPU of the running process so far, in µs (Linux /proc), or null. */
+  cpuUs(): number | null {
+    try {
+      const stat = readFileSync(`/proc/${this.child?.pid}/stat`, "utf8");
+      // Fields after the command name (which may hold spaces): utime is the 14th field, stime the 15th.
+      const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+      const ticks = Number(fields[11]) + Number(fields[12]);
+      return Number.isFinite(ticks) ? (ticks * 1_000_000) / 100 : null; // USER_HZ is 100 on Linux
+    } catch {
+      return null;
+    }
   }
 
   logTail(lines = 40): string {
