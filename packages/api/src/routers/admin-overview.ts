@@ -1,14 +1,12 @@
-import type { AdminOverviewOutput, UsageTotals } from "@wavelength/shared";
-import { ADMIN_OVERVIEW_TOP_SUBJECTS } from "@wavelength/shared";
+import { ADMIN_OVERVIEW_TOP_SUBJECTS, type AdminOverviewOutput, type UsageTotals } from "@wavelength/shared";
 import type { Db } from "@wavelength/db";
 
 const DAY_MS = 86_400_000;
 
-type Sums = UsageTotals;
 interface OverviewRow {
-  days: (Sums & { date: string })[] | null;
-  models: (Sums & { provider: string; model: string })[] | null;
-  top: (Sums & { subject: string; email: string | null })[] | null;
+  days: (UsageTotals & { date: string })[] | null;
+  models: (UsageTotals & { provider: string; model: string })[] | null;
+  top: (UsageTotals & { subject: string; email: string | null })[] | null;
   users: number;
   visitors: number;
 }
@@ -46,7 +44,7 @@ SELECT
   (SELECT count(*)::int FROM g WHERE grp = 14 AND subject LIKE 'anon:%') AS visitors`;
 
 const zero = (): UsageTotals => ({ requests: 0, inputTokens: 0, outputTokens: 0, costMicros: 0 });
-const totalsOf = (r: Sums): UsageTotals => ({
+const totalsOf = (r: UsageTotals): UsageTotals => ({
   requests: r.requests,
   inputTokens: r.inputTokens,
   outputTokens: r.outputTokens,
