@@ -1,5 +1,8 @@
 import { expect, type Locator, type Page } from "@playwright/test";
 
+/** The operator token the e2e server runs with (playwright.config.ts). */
+const E2E_ADMIN_TOKEN = "e2e-admin-token-at-least-16";
+
 /** The chat page: sidebar, messages, composer, the usage meter and the quota feedback around it. */
 export class ChatPage {
   readonly meter: Locator;
@@ -60,8 +63,9 @@ export class ChatPage {
   }
 
   /**
-   * Uses up `n` messages of the allowance through the API with the page's own cookies, as a client
-   * reporting usage after the fact would (usage.sync), so a test need not type fifty messages.
+   * Uses up `n` messages of this visitor's allowance the way a trusted service reporting usage
+   * after the fact would (usage.sync with the operator token, naming the visitor from its cookie),
+   * so a test need not type fifty messages. The page itself could not: sync is a service call.
    */
   async consumeMessages(n: number): Promise<void> {
     const now = new Date().toISOString();
@@ -74,9 +78,13 @@ export class ChatPage {
       occurredAt: now,
     }));
     const origin = new URL(this.page.url()).origin;
+    const anon = (await this.page.context().cookies(origin)).find((c) => c.name === "wl_anon");
+    if (!anon) throw new Error("the page has no anonymous cookie yet");
+    const signed = decodeURIComponent(anon.value);
+    const subject = `anon:${signed.slice(0, signed.lastIndexOf("."))}`;
     const res = await this.page.request.post("/api/trpc/usage.sync", {
-      headers: { Origin: origin, "x-time-zone": "Europe/Berlin" },
-      data: { json: { records } },
+      headers: { Origin: origin, authorization: `Bearer ${E2E_ADMIN_TOKEN}` },
+      data: { json: { subject, records } },
     });
     expect(res.status(), await res.text()).toBe(200);
   }

@@ -160,6 +160,7 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
     // A signed-in user keeps the guest cookie it came with (for the migration) but is not issued one.
     const guest = session ? existingAnonymousId(req) : anonymousId(req, res, secure);
     const header = req.headers["x-time-zone"];
+    const operatorToken = bearerMatches(req.headers.authorization, env.ADMIN_TOKEN);
     const identity = session
       ? userIdentity(session.user)
       : await resolveAnonymous(services, {
@@ -170,7 +171,8 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
     return createInnerContext({
       services,
       identity,
-      isAdmin: bearerMatches(req.headers.authorization, env.ADMIN_TOKEN),
+      isAdmin: operatorToken,
+      isService: operatorToken,
       requestId: req.id,
       request: { anonymousId: guest, ipHash, sessionId: session?.session.id ?? null },
       cookies: { set: setCookie },

@@ -24,15 +24,9 @@ describe("anonymous allowance from one address", () => {
       for (let i = 0; i < ANONYMOUS_DAILY_MESSAGES; i++) {
         const r = await app.inject({
           method: "POST",
-          url: "/api/trpc/usage.reserve",
+          url: "/api/trpc/chat.send",
           payload: JSON.stringify({
-            json: {
-              provider: "local-demo",
-              model: "demo-1",
-              estimatedTokens: 1,
-              estimatedCostMicros: 0,
-              idempotencyKey: `rot-${v}-${i}-key`,
-            },
+            json: { provider: "local-demo", model: "demo-1", content: "hi", maxOutputTokens: 4 },
           }),
           headers: { "content-type": "application/json", cookie },
         });

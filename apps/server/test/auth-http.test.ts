@@ -3,6 +3,8 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { Database } from "@wavelength/db";
 import { openTestServer, type TestServer } from "./support/test-server.ts";
 
+const ADMIN_TOKEN = "auth-test-admin-token-0123";
+
 /** A browser in miniature: keeps cookies between requests like Chromium would for one site. */
 class Browser {
   private jar = new Map<string, string>();
@@ -46,7 +48,7 @@ describe("accounts over HTTP", () => {
   let db: Database;
   let app: FastifyInstance;
   beforeAll(async () => {
-    server = await openTestServer();
+    server = await openTestServer({ ADMIN_TOKEN });
     ({ app, db } = server);
   });
   afterAll(() => server.close());
@@ -56,27 +58,40 @@ describe("accounts over HTTP", () => {
   it("signs a guest up: session cookie set, conversation and today's count carried over, not reset", async () => {
     const b = new Browser(app);
     await b.query("usage.status", { "x-time-zone": "Europe/Berlin" });
+    // A trusted service reports the guest's usage (reserve, then settle through sync).
+    const guest = `anon:${b.cookie("wl_anon")!.split(".")[0]!}`;
+    const service = { authorization: `Bearer ${ADMIN_TOKEN}` };
     for (let i = 0; i < 3; i++) {
-      const r = await b.mutate("usage.reserve", {
-        provider: "local-demo",
-        model: "demo-1",
-        estimatedTokens: 5,
-        estimatedCostMicros: 0,
-        idempotencyKey: `guest-key-${i}`,
-      });
+      const r = await b.mutate(
+        "usage.reserve",
+        {
+          subject: guest,
+          provider: "local-demo",
+          model: "demo-1",
+          estimatedTokens: 5,
+          estimatedCostMicros: 0,
+          idempotencyKey: `guest-key-${i}`,
+        },
+        service,
+      );
       expect(r.statusCode).toBe(200);
-      await b.mutate("usage.sync", {
-        records: [
-          {
-            idempotencyKey: `guest-key-${i}`,
-            provider: "local-demo",
-            model: "demo-1",
-            inputTokens: 2,
-            outputTokens: 3,
-            occurredAt: new Date().toISOString(),
-          },
-        ],
-      });
+      await b.mutate(
+        "usage.sync",
+        {
+          subject: guest,
+          records: [
+            {
+              idempotencyKey: `guest-key-${i}`,
+              provider: "local-demo",
+              model: "demo-1",
+              inputTokens: 2,
+              outputTokens: 3,
+              occurredAt: new Date().toISOString(),
+            },
+          ],
+        },
+        service,
+      );
     }
     const anonId = b.cookie("wl_anon")!.split(".")[0]!;
     await db.prisma.conversation.create({ data: { subject: `anon:${anonId}`, title: "Before sign-up" } });

@@ -5,6 +5,8 @@ import { MAX_BATCH_SIZE } from "../src/app.ts";
 import { openTestServer, type TestServer } from "./support/test-server.ts";
 
 const ADMIN_TOKEN = "test-admin-token-0123456789";
+/** The quota subject behind a signed anonymous cookie value ("<id>.<signature>"). */
+const anonSubject = (cookieValue: string) => `anon:${cookieValue.slice(0, cookieValue.lastIndexOf("."))}`;
 
 describe("HTTP host", () => {
   let server: TestServer;
@@ -41,10 +43,12 @@ describe("HTTP host", () => {
     const cookie = first.cookies.find((c) => c.name === "wl_anon");
     expect(cookie).toMatchObject({ httpOnly: true, sameSite: "Lax", path: "/" });
     expect(cookie?.value).toMatch(/^[0-9a-f-]{36}\.[A-Za-z0-9+/=_-]+$/); // id.signature
+    // Usage reported by a service for this visitor (the operator token names the subject).
     const reserve = await post(
       "/api/trpc/usage.reserve",
       {
         json: {
+          subject: anonSubject(cookie!.value),
           provider: "local-demo",
           model: "demo-1",
           estimatedTokens: 10,
@@ -52,9 +56,25 @@ describe("HTTP host", () => {
           idempotencyKey: "http-key-1",
         },
       },
-      { cookie: `wl_anon=${cookie!.value}` },
+      { authorization: `Bearer ${ADMIN_TOKEN}` },
     );
     expect(reserve.statusCode).toBe(200);
+    // The visitor itself cannot: a service call without the token is a 401.
+    const own = await post(
+      "/api/trpc/usage.reserve",
+      {
+        json: {
+          subject: anonSubject(cookie!.value),
+          provider: "local-demo",
+          model: "demo-1",
+          estimatedTokens: 10,
+          estimatedCostMicros: 0,
+          idempotencyKey: "http-key-2",
+        },
+      },
+      { cookie: `wl_anon=${cookie!.value}` },
+    );
+    expect(own.statusCode).toBe(401);
     const again = await app.inject({
       method: "GET",
       url: "/api/trpc/usage.status",
@@ -129,12 +149,15 @@ describe("HTTP host", () => {
 
   it("denies past the limit with 429 carrying data.quota", async () => {
     const first = await app.inject({ method: "GET", url: "/api/trpc/usage.status" });
-    const cookie = `wl_anon=${first.cookies.find((c) => c.name === "wl_anon")!.value}`;
+    const anon = first.cookies.find((c) => c.name === "wl_anon")!.value;
+    const cookie = `wl_anon=${anon}`;
+    const service = { authorization: `Bearer ${ADMIN_TOKEN}` };
     for (let i = 0; i < 50; i++) {
       const r = await post(
         "/api/trpc/usage.reserve",
         {
           json: {
+            subject: anonSubject(anon),
             provider: "local-demo",
             model: "demo-1",
             estimatedTokens: 1,
@@ -142,21 +165,14 @@ describe("HTTP host", () => {
             idempotencyKey: `deny-key-${i}`,
           },
         },
-        { cookie },
+        service,
       );
       expect(r.statusCode).toBe(200);
     }
+    // The visitor's own next send is refused, naming the limit.
     const r = await post(
-      "/api/trpc/usage.reserve",
-      {
-        json: {
-          provider: "local-demo",
-          model: "demo-1",
-          estimatedTokens: 1,
-          estimatedCostMicros: 0,
-          idempotencyKey: "deny-key-50",
-        },
-      },
+      "/api/trpc/chat.send",
+      { json: { provider: "local-demo", model: "demo-1", content: "one more" } },
       { cookie },
     );
     expect(r.statusCode).toBe(429);

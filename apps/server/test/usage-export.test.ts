@@ -3,11 +3,13 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { csvCell } from "../src/routes/usage-export.ts";
 import { openTestServer, type TestServer } from "./support/test-server.ts";
 
+const ADMIN_TOKEN = "export-test-admin-token-0123";
+
 describe("GET /api/usage/export", () => {
   let server: TestServer;
   let app: FastifyInstance;
   beforeAll(async () => {
-    server = await openTestServer();
+    server = await openTestServer({ ADMIN_TOKEN });
     ({ app } = server);
   });
   afterAll(() => server.close());
@@ -22,6 +24,13 @@ describe("GET /api/usage/export", () => {
       headers: { "content-type": "application/json" },
     });
     return `wl_session=${r.cookies.find((c) => c.name === "wl_session")!.value}`;
+  }
+
+  /** The signed-in user's quota subject, as a service names it. */
+  async function subjectOf(cookie: string): Promise<string> {
+    const me = await app.inject({ method: "GET", url: "/api/trpc/auth.me", headers: { cookie } });
+    const body: { result: { data: { json: { user: { id: string } } } } } = me.json();
+    return `user:${body.result.data.json.user.id}`;
   }
 
   it("escapes cells a spreadsheet would run as formulas", () => {
@@ -58,8 +67,8 @@ describe("GET /api/usage/export", () => {
     const sync = await app.inject({
       method: "POST",
       url: "/api/trpc/usage.sync",
-      payload: JSON.stringify({ json: { records } }),
-      headers: { "content-type": "application/json", cookie },
+      payload: JSON.stringify({ json: { subject: await subjectOf(cookie), records } }),
+      headers: { "content-type": "application/json", authorization: `Bearer ${ADMIN_TOKEN}` },
     });
     expect(sync.statusCode).toBe(200);
     const from = new Date(now - 6 * 3_600_000).toISOString();

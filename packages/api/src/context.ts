@@ -35,6 +35,11 @@ export interface Context {
   identity: Identity;
   /** Admin by role, or by the operator's bearer token. */
   isAdmin: boolean;
+  /**
+   * A trusted service (the operator's bearer token; scoped API keys later), which may report usage
+   * for a named subject. Never a browser session, not even an admin's.
+   */
+  isService: boolean;
   requestId: string;
   request: RequestInfo;
   /** Where procedures put cookies (sign-in, sign-out); the server writes them to the response. */
@@ -46,6 +51,7 @@ export function createInnerContext(input: {
   services: Services;
   identity: Identity;
   isAdmin?: boolean;
+  isService?: boolean;
   requestId?: string;
   request?: Partial<RequestInfo>;
   cookies?: CookieSink;
@@ -54,7 +60,8 @@ export function createInnerContext(input: {
   return {
     services: input.services,
     identity: id,
-    isAdmin: input.isAdmin === true || (id.kind === "user" && id.role === "admin"),
+    isAdmin: input.isAdmin === true || input.isService === true || (id.kind === "user" && id.role === "admin"),
+    isService: input.isService === true,
     requestId: input.requestId ?? randomUUID(),
     request: {
       anonymousId: input.request?.anonymousId ?? (id.kind === "anonymous" ? id.anonymousId : null),

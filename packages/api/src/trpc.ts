@@ -97,4 +97,17 @@ export const adminProcedure = publicProcedure.use(({ ctx, next }) => {
   return next();
 });
 
+/**
+ * Service calls (usage.reserve, usage.release, usage.sync): a trusted program reporting usage for
+ * a named subject, with the operator's bearer token. A browser session is never enough, an admin's
+ * included: what a visitor can send must never lower a charge the server made.
+ */
+export const serviceProcedure = publicProcedure.use(({ ctx, next }) => {
+  if (ctx.isService) return next();
+  if (ctx.identity.kind === "user") {
+    throw new AppError("FORBIDDEN", "This is a service call: it needs the operator token, not a session.");
+  }
+  throw new AppError("UNAUTHENTICATED", "This is a service call: send the operator token as a bearer.");
+});
+
 export { TRPCError };

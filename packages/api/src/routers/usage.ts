@@ -21,10 +21,50 @@ import {
   type UsageStatusOutput,
   type UsageSyncOutput,
   type UsageSyncStatusOutput,
+  type TierName,
 } from "@wavelength/shared";
 import { coSubjectsOf, subjectOf } from "../identity.ts";
-import { adminProcedure, publicProcedure, router } from "../trpc.ts";
+import { subjectFromKey } from "../chat/subject-lookup.ts";
+import type { Context } from "../context.ts";
+import type { SubjectRef } from "../metering/index.ts";
+import { ledgerKey } from "../metering/provenance.ts";
+import { adminProcedure, publicProcedure, router, serviceProcedure } from "../trpc.ts";
 import { estimateAccuracyByModel, type ModelEstimateAccuracy } from "./estimate-accuracy.ts";
+
+const modelNotAllowed = (provider: string, model: string) => `This plan cannot use ${provider}/${model}.`;
+
+function assertModelAllowed(tier: TierName, provider: string, model: string): void {
+  if (!isModelAllowed(tier, provider, model)) throw new AppError("MODEL_NOT_ALLOWED", modelNotAllowed(provider, model));
+}
+
+/**
+ * The subject a service call names. A visitor the service knows from its cookie but this database
+ * has not stored yet (sessions are created lazily) is created, in UTC until its browser says more.
+ */
+async function serviceSubject(ctx: Context, key: string): Promise<SubjectRef> {
+  const anonymousId = key.startsWith("anon:") ? key.slice("anon:".length) : null;
+  if (anonymousId !== null) {
+    await ctx.services.db.anonymousSession.upsert({
+      where: { anonymousId },
+      create: { anonymousId, timezone: "UTC" },
+      update: {},
+      select: { anonymousId: true },
+    });
+  }
+  return subjectFromKey(ctx.services.db, key);
+}
+
+/** Every service call leaves a trace: who reported what for whom (never prompt text). */
+async function audit(
+  ctx: Context,
+  action: string,
+  target: string,
+  details: Record<string, string | number | boolean>,
+): Promise<void> {
+  await ctx.services.db.auditLog.create({
+    data: { actor: ctx.isService ? "service:admin-token" : "unknown", action, target, details },
+  });
+}
 
 /** Least headroom per dimension across the applicable limits (null: unlimited). */
 function remainingByDimension(quotas: readonly QuotaDimensionStatus[]): UsageCheckOutput["remaining"] {
@@ -59,9 +99,7 @@ export const usageRouter = router({
   /** Advisory pre-flight: would this request be admitted now? Reserves nothing. */
   check: publicProcedure.input(usageCheckInput).mutation(async ({ ctx, input }): Promise<UsageCheckOutput> => {
     const subject = subjectOf(ctx.identity);
-    if (!isModelAllowed(subject.tier, input.provider, input.model)) {
-      throw new AppError("MODEL_NOT_ALLOWED", `Your plan cannot use ${input.provider}/${input.model}.`);
-    }
+    assertModelAllowed(subject.tier, input.provider, input.model);
     const d = await ctx.services.engine.check({
       subject,
       also: coSubjectsOf(ctx.identity),
@@ -78,24 +116,29 @@ export const usageRouter = router({
   }),
 
   /**
-   * Admission for a client that calls the provider itself: reserves the
-   * estimate on every applicable limit, or fails with TOO_MANY_REQUESTS whose
-   * data.quota names every binding limit and when it resets. Settle the key
-   * with usage.sync (or give it back with usage.release).
+   * Service call: admission for a trusted client that calls the provider itself, for the named
+   * subject. Reserves the estimate on every applicable limit, or fails with TOO_MANY_REQUESTS whose
+   * data.quota names every binding limit and when it resets. Settle the key with usage.sync (or give
+   * it back with usage.release). Audited.
    */
-  reserve: publicProcedure.input(usageReserveInput).mutation(async ({ ctx, input }): Promise<UsageReserveOutput> => {
-    const subject = subjectOf(ctx.identity);
-    if (!isModelAllowed(subject.tier, input.provider, input.model)) {
-      throw new AppError("MODEL_NOT_ALLOWED", `Your plan cannot use ${input.provider}/${input.model}.`);
-    }
+  reserve: serviceProcedure.input(usageReserveInput).mutation(async ({ ctx, input }): Promise<UsageReserveOutput> => {
+    const subject = await serviceSubject(ctx, input.subject);
+    assertModelAllowed(subject.tier, input.provider, input.model);
     const d = await ctx.services.engine.admit({
       subject,
-      also: coSubjectsOf(ctx.identity),
       provider: input.provider,
       model: input.model,
       estTokens: input.estimatedTokens,
       estCostMicros: input.estimatedCostMicros,
-      key: input.idempotencyKey,
+      key: ledgerKey("service", input.idempotencyKey),
+    });
+    await audit(ctx, "usage.reserve", subject.key, {
+      idempotencyKey: input.idempotencyKey,
+      provider: input.provider,
+      model: input.model,
+      estimatedTokens: input.estimatedTokens,
+      estimatedCostMicros: input.estimatedCostMicros,
+      allowed: d.allowed,
     });
     if (!d.allowed) {
       const first = d.denials[0]!;
@@ -104,13 +147,21 @@ export const usageRouter = router({
       });
     }
     const quotas = d.failOpen ? [] : await ctx.services.engine.statuses(subject);
-    return { idempotencyKey: d.key, eventId: d.eventId, duplicate: d.duplicate, failOpen: d.failOpen, quotas };
+    return {
+      idempotencyKey: input.idempotencyKey,
+      eventId: d.eventId,
+      duplicate: d.duplicate,
+      failOpen: d.failOpen,
+      quotas,
+    };
   }),
 
-  /** Gives back a reservation whose request produced nothing (provider failure). */
-  release: publicProcedure.input(usageReleaseInput).mutation(async ({ ctx, input }) => {
-    const status = await ctx.services.engine.release(subjectOf(ctx.identity), input.idempotencyKey);
+  /** Service call: gives back a reservation of usage.reserve whose request produced nothing. Audited. */
+  release: serviceProcedure.input(usageReleaseInput).mutation(async ({ ctx, input }) => {
+    const subject = await serviceSubject(ctx, input.subject);
+    const status = await ctx.services.engine.release(subject, ledgerKey("service", input.idempotencyKey));
     if (status === "not_found") throw new AppError("NOT_FOUND", "No reservation with that key.");
+    await audit(ctx, "usage.release", subject.key, { idempotencyKey: input.idempotencyKey, status });
     return { status };
   }),
 
@@ -142,19 +193,17 @@ export const usageRouter = router({
   }),
 
   /**
-   * Usage reported after the fact (a client that called a provider itself):
-   * each record applied once by its key; what the store cannot take now goes
-   * to the outbox and is applied by the worker.
+   * Service call: usage reported after the fact for the named subject (a trusted client that
+   * called a provider itself). Each record is applied once by its key: a key reserved with
+   * usage.reserve settles that reservation, any other is recorded as new usage; what the store
+   * cannot take now goes to the outbox (inside engine.settle). Audited.
    */
-  sync: publicProcedure.input(usageSyncInput).mutation(async ({ ctx, input }): Promise<UsageSyncOutput> => {
-    const subject = subjectOf(ctx.identity);
+  sync: serviceProcedure.input(usageSyncInput).mutation(async ({ ctx, input }): Promise<UsageSyncOutput> => {
+    const subject = await serviceSubject(ctx, input.subject);
     const out: UsageSyncOutput = { accepted: 0, duplicates: 0, queued: 0, rejected: [] };
     for (const r of input.records) {
       if (!isModelAllowed(subject.tier, r.provider, r.model)) {
-        out.rejected.push({
-          idempotencyKey: r.idempotencyKey,
-          reason: `Your plan cannot use ${r.provider}/${r.model}.`,
-        });
+        out.rejected.push({ idempotencyKey: r.idempotencyKey, reason: modelNotAllowed(r.provider, r.model) });
         continue;
       }
       const usage = {
@@ -165,28 +214,18 @@ export const usageRouter = router({
         estimated: false,
         priceVersion: null,
       };
-      try {
-        // A key reserved with usage.reserve settles that reservation; any other is recorded as new usage.
-        const result = await ctx.services.engine.settle(subject, r.idempotencyKey, usage, r);
-        if (result === "duplicate" || result === "released") out.duplicates++;
-        else if (result === "queued") out.queued++;
-        else out.accepted++;
-      } catch (error) {
-        if (error instanceof AppError) throw error;
-        await ctx.services.outbox.enqueue({
-          kind: "record",
-          subject: subject.key,
-          tier: subject.tier,
-          timeZone: subject.timeZone,
-          key: r.idempotencyKey,
-          provider: r.provider,
-          model: r.model,
-          occurredAt: r.occurredAt,
-          usage,
-        });
-        out.queued++;
-      }
+      const result = await ctx.services.engine.settle(subject, ledgerKey("service", r.idempotencyKey), usage, r);
+      if (result === "duplicate" || result === "released") out.duplicates++;
+      else if (result === "queued") out.queued++;
+      else out.accepted++;
     }
+    await audit(ctx, "usage.sync", subject.key, {
+      records: input.records.length,
+      accepted: out.accepted,
+      duplicates: out.duplicates,
+      queued: out.queued,
+      rejected: out.rejected.length,
+    });
     return out;
   }),
 

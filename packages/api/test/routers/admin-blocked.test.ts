@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { openTestApp, userCaller, anonymousCaller, type TestApp } from "../support/services.ts";
+import { openTestApp, userCaller, anonymousCaller, serviceCaller, type TestApp } from "../support/services.ts";
 
 describe("blocked requests, chat housekeeping and the operators' view", () => {
   let app: TestApp;
@@ -9,9 +9,10 @@ describe("blocked requests, chat housekeeping and the operators' view", () => {
   afterAll(() => app.close());
 
   it("counts refused requests per local day, but not a reply trimmed to fit", async () => {
-    const { caller } = await anonymousCaller(app.services, { timeZone: "Asia/Tokyo" });
+    const { caller, subject } = await anonymousCaller(app.services, { timeZone: "Asia/Tokyo" });
     for (let i = 0; i < 50; i++)
-      await caller.usage.reserve({
+      await serviceCaller(app.services).usage.reserve({
+        subject,
         provider: "local-demo",
         model: "demo-1",
         estimatedTokens: 1,
@@ -54,8 +55,9 @@ describe("blocked requests, chat housekeeping and the operators' view", () => {
 
   it("lists users with today's usage and shows system health to admins", async () => {
     const admin = await userCaller(app.services, { role: "admin" });
-    const { caller, user } = await userCaller(app.services, { tier: "pro" });
-    await caller.usage.reserve({
+    const { user, subject } = await userCaller(app.services, { tier: "pro" });
+    await serviceCaller(app.services).usage.reserve({
+      subject,
       provider: "openai",
       model: "gpt-4o",
       estimatedTokens: 100,

@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { DATABASE_ENGINES } from "../support/databases.ts";
-import { openTestApp, userCaller, type TestApp } from "../support/services.ts";
+import { openTestApp, serviceCaller, userCaller, type TestApp } from "../support/services.ts";
 
 // The process runs in Europe/Berlin (see vitest.config.ts): hours must still land where they happened.
 for (const engine of DATABASE_ENGINES) {
@@ -13,9 +13,10 @@ for (const engine of DATABASE_ENGINES) {
 
     it("puts a request in the UTC hour it happened in", async () => {
       expect(new Date(0).getTimezoneOffset()).not.toBe(0);
-      const { caller } = await userCaller(app.services, { timeZone: "UTC" });
+      const { caller, subject } = await userCaller(app.services, { timeZone: "UTC" });
       const at = new Date(Math.floor(Date.now() / 3_600_000) * 3_600_000 - 2 * 3_600_000 + 90_000); // two hours ago, +1.5 min
-      await caller.usage.sync({
+      await serviceCaller(app.services).usage.sync({
+        subject,
         records: [
           {
             idempotencyKey: "tz-hour-0001",

@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { appRouter, createCaller, createInnerContext, type Identity } from "../../src/index.ts";
-import { anonymousCaller, openTestApp, userCaller, type TestApp } from "../support/services.ts";
+import { anonymousCaller, openTestApp, serviceCaller, userCaller, type TestApp } from "../support/services.ts";
 
 type Caller = ReturnType<typeof createCaller>;
 interface World {
@@ -95,20 +95,24 @@ const PROBES: Record<string, (w: World) => Promise<void>> = {
     ).toBe(0);
   },
   "usage.reserve": async (w) => {
-    const r = await w.b.usage.reserve({
+    // A service call: neither another account nor a visitor may make it, even naming A.
+    const input = {
+      subject: w.a.subject,
       provider: "openai",
       model: "gpt-4o-mini",
       estimatedTokens: 1,
       estimatedCostMicros: 1,
       idempotencyKey: "a-reserved-key",
-    });
-    expect(r.duplicate).toBe(false);
-    await w.b.usage.release({ idempotencyKey: "a-reserved-key" });
+    };
+    await expect(w.b.usage.reserve(input)).rejects.toMatchObject({ code: "FORBIDDEN" });
+    await expect(w.visitor.usage.reserve(input)).rejects.toMatchObject({ code: "UNAUTHORIZED" });
   },
   "usage.release": async (w) => {
-    await expect(w.visitor.usage.release({ idempotencyKey: "a-in-flight-key" })).rejects.toMatchObject({
-      code: "NOT_FOUND",
-    });
+    for (const idempotencyKey of ["a-in-flight-key", `task:${w.a.taskId}`]) {
+      const input = { subject: w.a.subject, idempotencyKey };
+      await expect(w.visitor.usage.release(input)).rejects.toMatchObject({ code: "UNAUTHORIZED" });
+      await expect(w.b.usage.release(input)).rejects.toMatchObject({ code: "FORBIDDEN" });
+    }
   },
   "usage.status": async (w) => {
     expect(await ownRequests(w.b)).toBe(0);
@@ -121,20 +125,21 @@ const PROBES: Record<string, (w: World) => Promise<void>> = {
     await w.b.usage.init({});
   },
   "usage.sync": async (w) => {
-    const r = await w.b.usage.sync({
+    const input = {
+      subject: w.a.subject,
       records: [
         {
-          idempotencyKey: "a-synced-key",
-          provider: "openai",
-          model: "gpt-4o-mini",
-          inputTokens: 1,
-          outputTokens: 1,
+          idempotencyKey: `task:${w.a.taskId}`,
+          provider: "local-demo",
+          model: "demo-1",
+          inputTokens: 0,
+          outputTokens: 0,
           occurredAt: new Date(),
         },
       ],
-    });
-    // B's own record under the same key: accepted for B, A's untouched.
-    expect(r.accepted).toBe(1);
+    };
+    await expect(w.b.usage.sync(input)).rejects.toMatchObject({ code: "FORBIDDEN" });
+    await expect(w.visitor.usage.sync(input)).rejects.toMatchObject({ code: "UNAUTHORIZED" });
   },
   "usage.syncStatus": async (w) => {
     expect(await w.visitor.usage.syncStatus()).toMatchObject({ pending: 0, failed: 0 });
@@ -168,7 +173,7 @@ const PROBES: Record<string, (w: World) => Promise<void>> = {
     await w.visitor.profile.update({ timezone: "Asia/Tokyo" });
   },
   "profile.usage": async (w) => {
-    expect((await w.b.profile.usage(range())).totals.requests).toBe(1);
+    expect((await w.b.profile.usage(range())).totals.requests).toBe(0);
     expect((await w.visitor.profile.usage(range())).totals.requests).toBe(0);
   },
 };
@@ -191,21 +196,26 @@ describe("isolation across every procedure", () => {
       timeZone: "UTC",
     };
     const a = createCaller(createInnerContext({ services: app.services, identity }));
-    await a.usage.reserve({
+    const service = serviceCaller(app.services);
+    const subject = `user:${signedUp.user.id}`;
+    await service.usage.reserve({
+      subject,
       provider: "openai",
       model: "gpt-4o-mini",
       estimatedTokens: 50,
       estimatedCostMicros: 50,
       idempotencyKey: "a-reserved-key",
     });
-    await a.usage.reserve({
+    await service.usage.reserve({
+      subject,
       provider: "openai",
       model: "gpt-4o-mini",
       estimatedTokens: 50,
       estimatedCostMicros: 50,
       idempotencyKey: "a-in-flight-key",
     });
-    await a.usage.sync({
+    await service.usage.sync({
+      subject,
       records: [
         {
           idempotencyKey: "a-synced-key",

@@ -2,7 +2,7 @@ import { randomUUID } from "node:crypto";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { FakeClock } from "../../src/index.ts";
 import { bucketStarts } from "../../src/routers/profile-usage.ts";
-import { anonymousCaller, openTestApp, userCaller, type TestApp } from "../support/services.ts";
+import { anonymousCaller, openTestApp, serviceCaller, userCaller, type TestApp } from "../support/services.ts";
 
 describe("profile and quota routers", () => {
   let app: TestApp;
@@ -50,15 +50,17 @@ describe("profile and quota routers", () => {
   });
 
   it("returns zero-filled series, totals, breakdowns and estimate accuracy in the user's zone", async () => {
-    const { caller } = await userCaller(app.services, { tier: "pro", timeZone: "America/New_York" });
-    await caller.usage.reserve({
+    const { caller, subject } = await userCaller(app.services, { tier: "pro", timeZone: "America/New_York" });
+    await serviceCaller(app.services).usage.reserve({
+      subject,
       provider: "openai",
       model: "gpt-4o",
       estimatedTokens: 1_000,
       estimatedCostMicros: 9_000,
       idempotencyKey: "acc-0001",
     });
-    const synced = await caller.usage.sync({
+    const synced = await serviceCaller(app.services).usage.sync({
+      subject,
       records: [
         record("acc-0001", "openai", "gpt-4o", new Date().toISOString(), 500, 300, 8_000),
         record("rec-0002", "anthropic", "claude-sonnet-4-5", new Date().toISOString(), 100, 50, 1_050),
@@ -86,9 +88,10 @@ describe("profile and quota routers", () => {
   });
 
   it("groups series by provider and by model", async () => {
-    const { caller } = await userCaller(app.services, { tier: "pro", timeZone: "UTC" });
+    const { caller, subject } = await userCaller(app.services, { tier: "pro", timeZone: "UTC" });
     const now = new Date();
-    await caller.usage.sync({
+    await serviceCaller(app.services).usage.sync({
+      subject,
       records: [
         record("grp-0001", "openai", "gpt-4o", now.toISOString(), 10, 10, 100),
         record("grp-0002", "anthropic", "claude-sonnet-4-5", now.toISOString(), 20, 20, 300),
@@ -107,7 +110,8 @@ describe("profile and quota routers", () => {
   it("keeps analytics per subject", async () => {
     const a = await userCaller(app.services);
     const b = await userCaller(app.services);
-    await a.caller.usage.sync({
+    await serviceCaller(app.services).usage.sync({
+      subject: a.subject,
       records: [record("iso-a-0001", "openai", "gpt-4o", new Date().toISOString(), 5, 5, 50)],
     });
     const range = {
@@ -151,9 +155,10 @@ describe("profile and quota routers", () => {
 
   it("lets operators change a tier, grant an expiring override and reset usage, all audited", async () => {
     const admin = await userCaller(app.services, { role: "admin", tier: "pro" });
-    const { user, caller } = await userCaller(app.services, { tier: "free" });
+    const { user, subject, caller } = await userCaller(app.services, { tier: "free" });
     await expect(caller.quota.set({ userId: user.id, tier: "pro" })).rejects.toMatchObject({ code: "FORBIDDEN" });
-    await caller.usage.reserve({
+    await serviceCaller(app.services).usage.reserve({
+      subject,
       provider: "openai",
       model: "gpt-4o",
       estimatedTokens: 10,
@@ -196,8 +201,11 @@ describe("profile and quota routers", () => {
       where: { target: `user:${user.id}` },
       orderBy: { createdAt: "asc" },
     });
-    expect(audit.map((a) => a.action)).toEqual(["quota.set", "quota.reset"]);
-    expect(audit[0]?.actor).toBe(`user:${admin.user.id}`);
+    expect(audit.map((a) => [a.action, a.actor])).toEqual([
+      ["usage.reserve", "service:admin-token"],
+      ["quota.set", `user:${admin.user.id}`],
+      ["quota.reset", `user:${admin.user.id}`],
+    ]);
     await expect(admin.caller.quota.set({ userId: randomUUID(), tier: "pro" })).rejects.toMatchObject({
       code: "NOT_FOUND",
     });

@@ -1,11 +1,12 @@
 import { TRPCError } from "@trpc/server";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { appRouter } from "../../src/index.ts";
-import { openTestApp, userCaller, type TestApp } from "../support/services.ts";
+import { openTestApp, serviceCaller, userCaller, type TestApp } from "../support/services.ts";
 
 const ok = {
   check: { provider: "openai", model: "gpt-4o-mini", estimatedTokens: 10, estimatedCostMicros: 10 },
   reserve: {
+    subject: "user:someone",
     provider: "openai",
     model: "gpt-4o-mini",
     estimatedTokens: 10,
@@ -92,29 +93,48 @@ const BAD: Record<string, { input: unknown; field: string }[]> = {
     { input: { ...ok.reserve, idempotencyKey: "bad key with spaces" }, field: "idempotencyKey" },
     { input: { ...ok.reserve, estimatedTokens: -5 }, field: "estimatedTokens" },
     { input: { ...ok.reserve, estimatedCostMicros: undefined }, field: "estimatedCostMicros" },
-    { input: { ...ok.reserve, subject: "user:someone-else" }, field: "(input)" },
+    { input: { ...ok.reserve, subject: "ip:abc" }, field: "subject" },
+    { input: { ...ok.reserve, subject: undefined }, field: "subject" },
+    { input: { ...ok.reserve, userId: "someone-else" }, field: "(input)" },
   ],
   "usage.release": [
-    { input: { idempotencyKey: "" }, field: "idempotencyKey" },
-    { input: { idempotencyKey: "valid-key-1", extra: 1 }, field: "(input)" },
+    { input: { subject: "user:someone", idempotencyKey: "" }, field: "idempotencyKey" },
+    { input: { subject: "root", idempotencyKey: "valid-key-1" }, field: "subject" },
+    { input: { subject: "user:someone", idempotencyKey: "valid-key-1", extra: 1 }, field: "(input)" },
   ],
   "usage.init": [{ input: { tier: "platinum" }, field: "tier" }],
   "usage.sync": [
-    { input: { records: [] }, field: "records" },
+    { input: { records: [ok.record] }, field: "subject" },
+    { input: { subject: "user:someone", records: [] }, field: "records" },
     {
-      input: { records: Array.from({ length: 101 }, (_, i) => ({ ...ok.record, idempotencyKey: `bulk-key-${i}` })) },
+      input: {
+        subject: "user:someone",
+        records: Array.from({ length: 101 }, (_, i) => ({ ...ok.record, idempotencyKey: `bulk-key-${i}` })),
+      },
       field: "records",
     },
-    { input: { records: [{ ...ok.record, inputTokens: -1 }] }, field: "records.0.inputTokens" },
-    { input: { records: [{ ...ok.record, outputTokens: Number.NaN }] }, field: "records.0.outputTokens" },
-    { input: { records: [{ ...ok.record, cachedInputTokens: 5 }] }, field: "records.0.cachedInputTokens" },
     {
-      input: { records: [{ ...ok.record, occurredAt: new Date(Date.now() + 3_600_000) }] },
+      input: { subject: "user:someone", records: [{ ...ok.record, inputTokens: -1 }] },
+      field: "records.0.inputTokens",
+    },
+    {
+      input: { subject: "user:someone", records: [{ ...ok.record, outputTokens: Number.NaN }] },
+      field: "records.0.outputTokens",
+    },
+    {
+      input: { subject: "user:someone", records: [{ ...ok.record, cachedInputTokens: 5 }] },
+      field: "records.0.cachedInputTokens",
+    },
+    {
+      input: { subject: "user:someone", records: [{ ...ok.record, occurredAt: new Date(Date.now() + 3_600_000) }] },
       field: "records.0.occurredAt",
     },
-    { input: { records: [{ ...ok.record, occurredAt: "yesterday" }] }, field: "records.0.occurredAt" },
-    { input: { records: [ok.record, ok.record] }, field: "records.1.idempotencyKey" },
-    { input: { records: [{ ...ok.record, userId: "x" }] }, field: "records.0" },
+    {
+      input: { subject: "user:someone", records: [{ ...ok.record, occurredAt: "yesterday" }] },
+      field: "records.0.occurredAt",
+    },
+    { input: { subject: "user:someone", records: [ok.record, ok.record] }, field: "records.1.idempotencyKey" },
+    { input: { subject: "user:someone", records: [{ ...ok.record, userId: "x" }] }, field: "records.0" },
   ],
   "quota.limits": [{ input: { subject: "root" }, field: "subject" }],
   "quota.set": [
@@ -169,6 +189,8 @@ const BAD: Record<string, { input: unknown; field: string }[]> = {
   ],
 };
 
+const SERVICE_CALLS = new Set(["usage.reserve", "usage.release", "usage.sync"]);
+
 type AnyProc = (input: unknown) => Promise<unknown>;
 
 describe("input validation on every procedure", () => {
@@ -191,8 +213,10 @@ describe("input validation on every procedure", () => {
   for (const [path, cases] of Object.entries(BAD)) {
     it(`${path} refuses bad input with BAD_REQUEST naming the field`, async () => {
       const admin = await userCaller(app.services, { role: "admin" });
+      // Service calls check credentials before input; give them the service's.
+      const caller = SERVICE_CALLS.has(path) ? serviceCaller(app.services) : admin.caller;
       const [router, proc] = path.split(".") as [string, string];
-      const fn = (admin.caller as unknown as Record<string, Record<string, AnyProc>>)[router]![proc]!;
+      const fn = (caller as unknown as Record<string, Record<string, AnyProc>>)[router]![proc]!;
       const before = await app.db.prisma.userQuotaLimit.count();
       for (const c of cases) {
         let error: unknown;

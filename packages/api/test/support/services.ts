@@ -49,7 +49,8 @@ export async function anonymousCaller(
     ipHash: opts.ipHash === undefined ? randomUUID().replaceAll("-", "") : opts.ipHash,
     timeZone: opts.timeZone ?? "Europe/Berlin",
   });
-  return { identity, caller: createCaller(createInnerContext({ services, identity })) };
+  const subject = `anon:${(identity as { anonymousId: string }).anonymousId}`;
+  return { identity, subject, caller: createCaller(createInnerContext({ services, identity })) };
 }
 
 export async function userCaller(
@@ -72,5 +73,16 @@ export async function userCaller(
     role: user.role,
     timeZone: user.timezone,
   };
-  return { user, identity, caller: createCaller(createInnerContext({ services, identity })) };
+  return {
+    user,
+    identity,
+    subject: `user:${user.id}`,
+    caller: createCaller(createInnerContext({ services, identity })),
+  };
+}
+
+/** A trusted service (the operator token over HTTP): the only caller of usage.reserve/release/sync. */
+export function serviceCaller(services: Services) {
+  const identity: Identity = { kind: "anonymous", anonymousId: randomUUID(), ipHash: null, timeZone: "UTC" };
+  return createCaller(createInnerContext({ services, identity, isService: true }));
 }

@@ -85,6 +85,11 @@ export const userIdSchema = z
 /** "user:<id>", "anon:<id>" or "ip:<hash>". */
 export const subjectSchema = z.string().trim().regex(SUBJECT_PATTERN, { message: "Invalid quota subject" });
 
+/** The subject a service call acts for: an account ("user:<id>") or a visitor ("anon:<id>"). */
+export const serviceSubjectSchema = subjectSchema.refine((s) => s.startsWith("user:") || s.startsWith("anon:"), {
+  message: 'Expected "user:<id>" or "anon:<id>"',
+});
+
 export const tokenCountSchema = z.int().nonnegative().max(MAX_TOKENS_PER_REQUEST);
 export const costMicrosSchema = z.int().nonnegative().max(MAX_COST_MICROS_PER_REQUEST);
 /** A limit on one dimension; null means unlimited. */

@@ -10,6 +10,7 @@ import {
   instantSchema,
   modelSchema,
   providerSchema,
+  serviceSubjectSchema,
   tierNameSchema,
   tokenCountSchema,
 } from "./primitives.ts";
@@ -23,8 +24,14 @@ export const usageCheckInput = z.strictObject({
 });
 export type UsageCheckInput = z.infer<typeof usageCheckInput>;
 
-/** usage.reserve: admission for a client that calls the provider itself. */
+// usage.reserve, usage.release and usage.sync are service calls (operator token; scoped API keys
+// later): a trusted program that calls a provider itself reports for a named subject. The browser
+// never needs them, and their keys live in a namespace of their own, so a service call can never
+// reach the ledger event of a chat that the server runs.
+
+/** usage.reserve: admission for a trusted client that calls the provider itself. */
 export const usageReserveInput = z.strictObject({
+  subject: serviceSubjectSchema,
   provider: providerSchema,
   model: modelSchema,
   estimatedTokens: tokenCountSchema,
@@ -33,8 +40,11 @@ export const usageReserveInput = z.strictObject({
 });
 export type UsageReserveInput = z.infer<typeof usageReserveInput>;
 
-/** usage.release: give back a reservation that produced no usage. */
-export const usageReleaseInput = z.strictObject({ idempotencyKey: idempotencyKeySchema });
+/** usage.release: give back a reservation (made with usage.reserve) that produced no usage. */
+export const usageReleaseInput = z.strictObject({
+  subject: serviceSubjectSchema,
+  idempotencyKey: idempotencyKeySchema,
+});
 export type UsageReleaseInput = z.infer<typeof usageReleaseInput>;
 
 export interface UsageReserveOutput {
@@ -91,6 +101,7 @@ export type UsageSyncRecord = z.infer<typeof usageSyncRecord>;
 
 /** usage.sync: a batch of reports, each applied at most once by its idempotency key. */
 export const usageSyncInput = z.strictObject({
+  subject: serviceSubjectSchema,
   records: z
     .array(usageSyncRecord)
     .min(1)

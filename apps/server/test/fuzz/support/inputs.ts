@@ -14,16 +14,18 @@ export const VALID: Record<string, unknown> = {
   "auth.signIn": { email: "fuzz@x.example", password: "long enough 123" },
   "usage.check": { provider: "local-demo", model: "demo-1", estimatedTokens: 10, estimatedCostMicros: 0 },
   "usage.reserve": {
+    subject: "anon:fuzz-visitor",
     provider: "local-demo",
     model: "demo-1",
     estimatedTokens: 10,
     estimatedCostMicros: 0,
     idempotencyKey: "fuzz-key-0001",
   },
-  "usage.release": { idempotencyKey: "fuzz-key-0001" },
+  "usage.release": { subject: "anon:fuzz-visitor", idempotencyKey: "fuzz-key-0001" },
   "usage.status": {},
   "usage.init": { tier: "free" },
   "usage.sync": {
+    subject: "anon:fuzz-visitor",
     records: [
       {
         idempotencyKey: "fuzz-sync-0001",
