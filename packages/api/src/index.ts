@@ -1,14 +1,17 @@
 export { appRouter, createCaller, type AppRouter } from "./root.ts";
 export { DATABASE_DOWN } from "./trpc.ts";
 export { createServices, type Services, type ServiceOptions } from "./services.ts";
+export { createInnerContext, type Context, type OutgoingCookie, type RequestInfo } from "./context.ts";
 export {
-  createInnerContext,
+  COUNTED_PROCEDURES,
+  UNUSED_ANONYMOUS_RETENTION_MS,
+  ensureAnonymousSession,
   resolveAnonymous,
-  type Context,
+  sweepUnusedAnonymousSessions,
   type AnonymousRequest,
-  type OutgoingCookie,
-  type RequestInfo,
-} from "./context.ts";
+} from "./accounts/anonymous-sessions.ts";
+export { DATABASE_RETRY_AFTER_SECONDS, outageError } from "./database-down.ts";
+export { retryAfterSeconds } from "./error-mapping.ts";
 export { subjectOf, coSubjectsOf, userIdentity, type Identity } from "./identity.ts";
 export { hashPassword, verifyPassword, AuthService, type AuthUser } from "./auth/index.ts";
 export { migrateAnonymous, type MigrationResult } from "./accounts/migrate-anonymous.ts";

@@ -1,4 +1,5 @@
 import type { Db, SqlClient } from "@wavelength/db";
+import { UNUSED_ANONYMOUS_RETENTION_MS, sweepUnusedAnonymousSessions } from "./accounts/anonymous-sessions.ts";
 import { AuthService, type SignInThrottlePolicy } from "./auth/index.ts";
 import { ChatService, type ChatServiceOptions } from "./chat/chat-service.ts";
 import { PriceBook } from "./pricing/index.ts";
@@ -80,7 +81,11 @@ export function createServices(db: Db, options: ServiceOptions = {}): Services {
       });
     },
   });
-  const worker = new MeteringWorker(engine, outbox, clock, logger, options.worker);
+  const worker = new MeteringWorker(engine, outbox, clock, logger, {
+    sweepUnusedVisitors: (now) =>
+      sweepUnusedAnonymousSessions(db, new Date(now.getTime() - UNUSED_ANONYMOUS_RETENTION_MS)),
+    ...options.worker,
+  });
   const auth = new AuthService({
     db,
     clock,

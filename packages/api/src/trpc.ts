@@ -2,11 +2,14 @@ import { initTRPC, TRPCError } from "@trpc/server";
 import superjson from "superjson";
 import { ZodError } from "zod";
 import { AppError, isAppError } from "@wavelength/shared";
-import { isDatabaseUnavailable } from "@wavelength/db";
+import { COUNTED_PROCEDURES, ensureAnonymousSession } from "./accounts/anonymous-sessions.ts";
 import type { Context } from "./context.ts";
+import { outageError } from "./database-down.ts";
 import { appErrorOf, toTRPCError } from "./error-mapping.ts";
 
-export const DATABASE_DOWN = "The service is briefly unavailable. Please try again in a moment.";
+export { DATABASE_DOWN } from "./database-down.ts";
+
+export const INPUT_UNREADABLE = 'The input could not be read: send it as JSON in the form {"json": <input>}.';
 
 const t = initTRPC.context<Context>().create({
   transformer: superjson,
@@ -16,6 +19,14 @@ const t = initTRPC.context<Context>().create({
     const app = appErrorOf(error);
     const zod = error.cause instanceof ZodError ? error.cause : null;
     const internal = error.code === "INTERNAL_SERVER_ERROR";
+    // A BAD_REQUEST whose message is its cause's (tRPC wraps what JSON.parse or superjson threw
+    // while reading the input) speaks of our internals, not of what the caller sent wrong.
+    const unreadable =
+      error.code === "BAD_REQUEST" &&
+      !app &&
+      !zod &&
+      error.cause instanceof Error &&
+      error.message === error.cause.message;
     return {
       ...shape,
       message: internal
@@ -24,7 +35,9 @@ const t = initTRPC.context<Context>().create({
           ? Object.entries(fieldErrors(zod))
               .map(([field, messages]) => `${field}: ${messages.join("; ")}`)
               .join("\n")
-          : shape.message,
+          : unreadable
+            ? INPUT_UNREADABLE
+            : shape.message,
       data: {
         code: shape.data.code,
         httpStatus: shape.data.httpStatus,
@@ -64,11 +77,12 @@ const errorBoundary = t.middleware(async ({ ctx, next, path }) => {
   if (isAppError(cause) && !(result.error.code === cause.trpcCode)) {
     return { ...result, error: toTRPCError(cause) };
   }
-  if (result.error.code === "INTERNAL_SERVER_ERROR" && isDatabaseUnavailable(cause)) {
-    ctx.services.logger.warn({ requestId: ctx.requestId, path }, "database unavailable");
-    return { ...result, error: toTRPCError(new AppError("QUOTA_STORE_UNAVAILABLE", DATABASE_DOWN)) };
-  }
   if (result.error.code === "INTERNAL_SERVER_ERROR" && !isAppError(cause)) {
+    const outage = await outageError(ctx.services.db, cause ?? result.error);
+    if (outage) {
+      ctx.services.logger.warn({ requestId: ctx.requestId, path, err: describe(cause) }, "database unavailable");
+      return { ...result, error: toTRPCError(outage) };
+    }
     ctx.services.logger.error(
       { requestId: ctx.requestId, path, err: describe(cause ?? result.error) },
       "procedure failed",
@@ -83,7 +97,15 @@ function describe(e: unknown): string {
 
 export const router = t.router;
 export const createCallerFactory = t.createCallerFactory;
-export const publicProcedure = t.procedure.use(errorBoundary);
+/** An anonymous visitor's row is created just before its first action that counts, never by a read. */
+const visitorRow = t.middleware(async ({ ctx, path, next }) => {
+  if (ctx.identity.kind === "anonymous" && COUNTED_PROCEDURES.has(path)) {
+    await ensureAnonymousSession(ctx.services, ctx.identity);
+  }
+  return next();
+});
+
+export const publicProcedure = t.procedure.use(errorBoundary).use(visitorRow);
 
 /** Signed-in users only; narrows the identity so procedures need no checks. */
 export const protectedProcedure = publicProcedure.use(({ ctx, next }) => {

@@ -8,6 +8,11 @@ export interface WorkerOptions {
   /** Completed outbox jobs are kept this long for inspection. */
   retentionMs?: number;
   batchSize?: number;
+  /**
+   * Hourly, beside the outbox clean-up: deletes anonymous visitors that never came to use
+   * anything (see accounts/anonymous-sessions.ts); returns how many went.
+   */
+  sweepUnusedVisitors?: (now: Date) => Promise<number>;
 }
 
 export interface TickReport {
@@ -17,6 +22,7 @@ export interface TickReport {
   applied: number;
   failed: number;
   cleaned: number;
+  sweptVisitors: number;
 }
 
 /**
@@ -38,6 +44,7 @@ export class MeteringWorker {
   private readonly intervalMs: number;
   private readonly retentionMs: number;
   private readonly batchSize: number;
+  private readonly sweepUnusedVisitors: WorkerOptions["sweepUnusedVisitors"];
 
   constructor(
     private readonly engine: QuotaEngine,
@@ -49,6 +56,7 @@ export class MeteringWorker {
     this.intervalMs = options.intervalMs ?? 5_000;
     this.retentionMs = options.retentionMs ?? 7 * 86_400_000;
     this.batchSize = options.batchSize ?? 100;
+    this.sweepUnusedVisitors = options.sweepUnusedVisitors;
   }
 
   start(): void {
@@ -81,7 +89,15 @@ export class MeteringWorker {
   }
 
   private async pass(): Promise<TickReport> {
-    const report: TickReport = { flushed: 0, expired: 0, reset: 0, applied: 0, failed: 0, cleaned: 0 };
+    const report: TickReport = {
+      flushed: 0,
+      expired: 0,
+      reset: 0,
+      applied: 0,
+      failed: 0,
+      cleaned: 0,
+      sweptVisitors: 0,
+    };
     report.flushed = await this.step("flush", 0, () => this.outbox.flushBuffer());
     report.expired = await this.step("expire", 0, async () => {
       const n = await this.engine.expireReservations(this.batchSize * 5);
@@ -111,6 +127,8 @@ export class MeteringWorker {
     const now = this.clock.now().getTime();
     if (now - this.lastCleanup > 3_600_000) {
       report.cleaned = await this.step("cleanup", 0, () => this.outbox.cleanup(this.retentionMs));
+      const sweep = this.sweepUnusedVisitors;
+      if (sweep) report.sweptVisitors = await this.step("visitors", 0, () => sweep(this.clock.now()));
       this.lastCleanup = now;
     }
     return report;
