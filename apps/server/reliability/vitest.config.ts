@@ -8,7 +8,8 @@ import { defineConfig } from "vitest/config";
 // - fuzzing: property tests over every tRPC input and HTTP route, window maths and engine
 //   invariants (packages/api/test/fuzz, apps/server/test/fuzz);
 // - security: origin checks, cookie flags, sign-in throttling, isolation across every procedure,
-//   the address cap across cookie rotation, X-Forwarded-For from untrusted peers.
+//   the address cap across cookie rotation, X-Forwarded-For from untrusted peers, and issue 10's
+//   hardening (unknown methods, bounded bodies, security headers, no rows for reads, 503s).
 // The fuzzing and security files also run in `npm test`; here they run again beside the process
 // tests so that this one command shows every guarantee. Not a project of the root config.
 const here = path.dirname(fileURLToPath(import.meta.url));
@@ -59,6 +60,9 @@ export default defineConfig({
             "test/http.test.ts",
             "test/auth-http.test.ts",
             "test/anonymous-cap.test.ts",
+            "test/hardening.test.ts",
+            "test/same-origin.test.ts",
+            "test/request-input.test.ts",
           ],
           globalSetup,
           // As in the server project: a zone with a half-hour offset.

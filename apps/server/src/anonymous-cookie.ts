@@ -5,11 +5,6 @@ export const ANON_COOKIE = "wl_anon";
 const ONE_YEAR_S = 365 * 86_400;
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
 
-/**
- * The anonymous visitor's id, from a signed HttpOnly cookie; a missing,
- * tampered or malformed cookie gets a fresh id (the address cap keeps fresh
- * ids from renewing the allowance).
- */
 /** The visitor id from a valid signed cookie, without issuing one. */
 export function existingAnonymousId(req: FastifyRequest): string | null {
   const raw = req.cookies[ANON_COOKIE];
@@ -18,9 +13,12 @@ export function existingAnonymousId(req: FastifyRequest): string | null {
   return unsigned.valid && unsigned.value && UUID.test(unsigned.value) ? unsigned.value : null;
 }
 
-export function anonymousId(req: FastifyRequest, reply: FastifyReply, secure: boolean): string {
-  const existing = existingAnonymousId(req);
-  if (existing) return existing;
+/**
+ * A new visitor id in a signed HttpOnly cookie, for a request without a valid
+ * one (missing, tampered or malformed). Issuing it writes nothing to the
+ * database; the address cap keeps fresh ids from renewing the allowance.
+ */
+export function issueAnonymousId(reply: FastifyReply, secure: boolean): string {
   const id = randomUUID();
   reply.setCookie(ANON_COOKIE, id, {
     signed: true,

@@ -8,8 +8,11 @@ import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest }
 import {
   appRouter,
   DATABASE_DOWN,
+  DATABASE_RETRY_AFTER_SECONDS,
   createInnerContext,
+  outageError,
   resolveAnonymous,
+  retryAfterSeconds,
   systemQuotaHealth,
   userIdentity,
   type OutgoingCookie,
@@ -17,17 +20,19 @@ import {
   type Context,
   type Services,
 } from "@wavelength/api";
-import { APP_ERROR_CODES, AppError } from "@wavelength/shared";
-import { isDatabaseUnavailable } from "@wavelength/db";
+import { APP_ERROR_CODES, isAppError } from "@wavelength/shared";
 import { TRPCError } from "@trpc/server";
-import { anonymousId, existingAnonymousId } from "./anonymous-cookie.ts";
+import { existingAnonymousId, issueAnonymousId } from "./anonymous-cookie.ts";
 import { clientAddress, hashAddress } from "./client-address.ts";
 import type { Env } from "./env.ts";
+import { clientErrorBody } from "./http-errors.ts";
+import { refuseUnsupportedMethod } from "./methods.ts";
+import { BODY_LIMIT_BYTES, checkTrpcInput, parseBoundedJson } from "./request-input.ts";
 import { registerExportRoute } from "./routes/usage-export.ts";
 import { isSameOrigin } from "./same-origin.ts";
+import { registerSecurityHeaders } from "./security-headers.ts";
 
 export const MAX_BATCH_SIZE = 20;
-const BODY_LIMIT_BYTES = 1024 * 1024;
 
 export interface AppOptions {
   env: Env;
@@ -70,21 +75,24 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
     trustProxy: false,
   });
 
+  // First: its onRequest hook puts the headers on every reply, refusals by later hooks included.
+  await registerSecurityHeaders(app, options.webDist);
   await app.register(fastifyCookie, { secret: env.SESSION_SECRET });
 
-  // JSON only: no form posts, so a cross-site form cannot reach a mutation.
+  // JSON only: no form posts, so a cross-site form cannot reach a mutation. (tRPC's routes bring
+  // their own parser, which hands the text on unparsed: the preValidation hook below bounds it.)
   app.removeAllContentTypeParsers();
   app.addContentTypeParser("application/json", { parseAs: "string" }, (_req, body, done) => {
     try {
-      done(null, body === "" ? undefined : JSON.parse(body as string));
-    } catch {
-      const err = new Error("Body is not valid JSON") as Error & { statusCode: number };
-      err.statusCode = 400;
-      done(err, undefined);
+      done(null, body === "" ? undefined : parseBoundedJson(body as string, "The body"));
+    } catch (error) {
+      done(error as Error, undefined);
     }
   });
 
+  const originPolicy = { trustedProxies: env.TRUSTED_PROXIES, httpsOnly: env.COOKIE_SECURE === "always" };
   app.addHook("onRequest", async (req, reply) => {
+    if (refuseUnsupportedMethod(app, req, reply)) return reply;
     // The tRPC plugin brings its own body parsers (multipart among them): keep mutations JSON-only there too.
     const type = req.headers["content-type"];
     if (
@@ -97,39 +105,39 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
         .code(415)
         .send({ error: { code: "UNSUPPORTED_MEDIA_TYPE", message: "Send JSON (application/json)." } });
     }
-    if (req.method !== "GET" && req.method !== "HEAD" && req.method !== "OPTIONS" && !isSameOrigin(req)) {
+    if (req.method !== "GET" && req.method !== "HEAD" && !isSameOrigin(req, originPolicy)) {
       return reply.code(403).send({ error: { code: "CROSS_ORIGIN", message: "Cross-origin request refused." } });
     }
   });
 
-  app.setErrorHandler((error: Error & { statusCode?: number; code?: string }, req, reply) => {
-    const status =
-      error.statusCode && error.statusCode >= 400 && error.statusCode < 500
-        ? error.statusCode
-        : isDatabaseUnavailable(error)
-          ? 503
-          : 500;
+  // tRPC's input, bounded and in its envelope before tRPC parses it (see request-input.ts).
+  app.addHook("preValidation", async (req) => {
+    if (!req.url.startsWith("/api/trpc/")) return;
+    const url = new URL(req.url, "http://host");
+    const batchSize = url.searchParams.get("batch") === "1" ? url.pathname.split(",").length : null;
+    if (req.method === "POST" && typeof req.body === "string") checkTrpcInput(req.body, batchSize, "The body");
+    if (req.method === "GET") {
+      for (const input of url.searchParams.getAll("input")) checkTrpcInput(input, batchSize, "The input parameter");
+    }
+  });
+
+  app.setErrorHandler(async (error: Error & { statusCode?: number; code?: string }, req, reply) => {
+    // An AppError (or a tRPC error carrying one, as contextFor throws) keeps its status.
+    const known = isAppError(error) ? error : isAppError(error.cause) ? error.cause : null;
+    const clientError = error.statusCode !== undefined && error.statusCode >= 400 && error.statusCode < 500;
+    const outage = known || clientError ? null : await outageError(services.db, error);
+    const status = known ? known.httpStatus : clientError ? error.statusCode! : outage ? 503 : 500;
     if (status === 500) req.log.error({ err: error }, "request failed");
-    const message =
+    if (status === 503) void reply.header("retry-after", String(DATABASE_RETRY_AFTER_SECONDS));
+    const body =
       status === 500
-        ? `Internal server error (request ${req.id})`
+        ? { code: "INTERNAL", message: `Internal server error (request ${req.id})` }
         : status === 503
-          ? "The service is briefly unavailable. Please try again in a moment."
-          : error.message;
-    void reply.code(status).send({
-      error: {
-        code:
-          status === 415
-            ? "UNSUPPORTED_MEDIA_TYPE"
-            : status === 503
-              ? "SERVICE_UNAVAILABLE"
-              : status === 500
-                ? "INTERNAL"
-                : "BAD_REQUEST",
-        message,
-        requestId: req.id,
-      },
-    });
+          ? { code: "SERVICE_UNAVAILABLE", message: DATABASE_DOWN }
+          : known
+            ? { code: known.code, message: known.message }
+            : clientErrorBody(error, status);
+    return reply.code(status).send({ error: { ...body, requestId: req.id } });
   });
 
   const secureCookies = (req: { protocol: string }) =>
@@ -141,10 +149,8 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
       return await buildContext(req, res);
     } catch (error) {
       // Without the database no caller can be identified: a 503 to retry, not a 500.
-      if (isDatabaseUnavailable(error)) {
-        const cause = new AppError("QUOTA_STORE_UNAVAILABLE", DATABASE_DOWN, undefined, { cause: error });
-        throw new TRPCError({ code: "SERVICE_UNAVAILABLE", message: DATABASE_DOWN, cause });
-      }
+      const outage = await outageError(services.db, error);
+      if (outage) throw new TRPCError({ code: "SERVICE_UNAVAILABLE", message: DATABASE_DOWN, cause: outage });
       throw error;
     }
   }
@@ -158,7 +164,9 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
     if (session?.refreshCookie) setCookie(session.refreshCookie);
     if (session === null && req.cookies[services.auth.cookieName]) setCookie(services.auth.blankCookie());
     // A signed-in user keeps the guest cookie it came with (for the migration) but is not issued one.
-    const guest = session ? existingAnonymousId(req) : anonymousId(req, res, secure);
+    // A visitor gets the cookie at once; its database row only when it first does something that counts.
+    const existing = existingAnonymousId(req);
+    const guest = session ? existing : (existing ?? issueAnonymousId(res, secure));
     const header = req.headers["x-time-zone"];
     const operatorToken = bearerMatches(req.headers.authorization, env.ADMIN_TOKEN);
     const identity = session
@@ -167,6 +175,7 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
           anonymousId: guest!,
           ipHash,
           timeZone: typeof header === "string" ? header : null,
+          fresh: existing === null,
         });
     return createInnerContext({
       services,
@@ -185,6 +194,10 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
       router: appRouter,
       maxBatchSize: MAX_BATCH_SIZE,
       createContext: ({ req, res }) => contextFor(req, res),
+      responseMeta({ errors }) {
+        const seconds = retryAfterSeconds(errors);
+        return seconds === null ? {} : { headers: { "retry-after": String(seconds) } };
+      },
       onError({ error, path, req }) {
         if (error.code === "INTERNAL_SERVER_ERROR")
           req.log.error({ path, err: error.cause?.message ?? error.message }, "tRPC error");
@@ -201,6 +214,7 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
     } catch {
       return reply
         .code(503)
+        .header("retry-after", String(DATABASE_RETRY_AFTER_SECONDS))
         .send({ status: "unavailable", database: "down", time: services.clock.now().toISOString() });
     }
   });
@@ -225,7 +239,9 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
     await app.register(fastifyStatic, { root: webDist, wildcard: false });
     // Client-side routes fall back to the SPA; unknown API paths stay 404.
     app.setNotFoundHandler((req, reply) => {
-      if (req.method === "GET" && !req.url.startsWith("/api/")) return reply.sendFile("index.html");
+      if ((req.method === "GET" || req.method === "HEAD") && !req.url.startsWith("/api/")) {
+        return reply.sendFile("index.html");
+      }
       return reply.code(404).send({ error: { code: "NOT_FOUND", message: "Not found" } });
     });
   } else {

@@ -21,6 +21,11 @@ export function clientAddress(req: FastifyRequest, trustedProxies: readonly stri
   return peer;
 }
 
+/** The request came straight from a configured proxy, whose X-Forwarded-* headers may be believed. */
+export function fromTrustedProxy(req: FastifyRequest, trustedProxies: readonly string[]): boolean {
+  return trustedProxies.includes(normalize(req.socket.remoteAddress ?? "unknown"));
+}
+
 function normalize(address: string): string {
   return address.startsWith("::ffff:") ? address.slice(7) : address;
 }

@@ -43,22 +43,13 @@ describe("HTTP host", () => {
     const cookie = first.cookies.find((c) => c.name === "wl_anon");
     expect(cookie).toMatchObject({ httpOnly: true, sameSite: "Lax", path: "/" });
     expect(cookie?.value).toMatch(/^[0-9a-f-]{36}\.[A-Za-z0-9+/=_-]+$/); // id.signature
-    // Usage reported by a service for this visitor (the operator token names the subject).
-    const reserve = await post(
-      "/api/trpc/usage.reserve",
-      {
-        json: {
-          subject: anonSubject(cookie!.value),
-          provider: "local-demo",
-          model: "demo-1",
-          estimatedTokens: 10,
-          estimatedCostMicros: 0,
-          idempotencyKey: "http-key-1",
-        },
-      },
-      { authorization: `Bearer ${ADMIN_TOKEN}` },
+    // The zone is stored with the visitor's row, which its first send creates (the SPA sends the header every time).
+    const send = await post(
+      "/api/trpc/chat.send",
+      { json: { provider: "local-demo", model: "demo-1", content: "Hello", idempotencyKey: "http-key-1" } },
+      { cookie: `wl_anon=${cookie!.value}`, "x-time-zone": "Europe/Berlin" },
     );
-    expect(reserve.statusCode).toBe(200);
+    expect(send.statusCode).toBe(200);
     // The visitor itself cannot: a service call without the token is a 401.
     const own = await post(
       "/api/trpc/usage.reserve",
@@ -78,7 +69,7 @@ describe("HTTP host", () => {
     const again = await app.inject({
       method: "GET",
       url: "/api/trpc/usage.status",
-      headers: { cookie: `wl_anon=${cookie!.value}` },
+      headers: { cookie: `wl_anon=${cookie!.value}`, "x-time-zone": "Asia/Tokyo" },
     });
     expect(again.cookies.find((c) => c.name === "wl_anon")).toBeUndefined();
     const data = again.json().result.data.json;
@@ -202,11 +193,13 @@ describe("HTTP host", () => {
     // 4 fresh visitors each claiming another address, all from one real peer: one cap.
     const ipHashes = new Set<string>();
     for (let i = 0; i < 4; i++) {
-      const r = await app.inject({
-        method: "GET",
-        url: "/api/trpc/usage.status",
-        headers: { "x-forwarded-for": `203.0.113.${i}` },
-      });
+      // A check counts: it creates the visitor's row, with the address hash.
+      const r = await post(
+        "/api/trpc/usage.check",
+        { json: { provider: "local-demo", model: "demo-1" } },
+        { "x-forwarded-for": `203.0.113.${i}` },
+      );
+      expect(r.statusCode).toBe(200);
       const anon = r.cookies.find((c) => c.name === "wl_anon")!.value.split(".")[0]!;
       const row = await db.prisma.anonymousSession.findUnique({ where: { anonymousId: anon } });
       ipHashes.add(row!.ipHash!);

@@ -3,7 +3,15 @@ import { ADMIN_TOKEN } from "./server-process.ts";
 /** What a tRPC call over HTTP came back with; `status` 0 means no HTTP answer at all. */
 export type CallResult<T = unknown> =
   | { ok: true; status: number; data: T }
-  | { ok: false; status: number; code: string; appCode: string | null; message: string };
+  | {
+      ok: false;
+      status: number;
+      code: string;
+      appCode: string | null;
+      message: string;
+      /** The Retry-After header, when the server sent one. */
+      retryAfter: string | null;
+    };
 
 export type CallFailure = Extract<CallResult, { ok: false }>;
 
@@ -82,7 +90,14 @@ export class Visitor {
       body = (await res.json()) as TrpcBody;
     } catch (error) {
       // Connection refused or reset (a killed server), a timeout, or a body that is not JSON.
-      return { ok: false, status: 0, code: "NETWORK", appCode: null, message: (error as Error).message };
+      return {
+        ok: false,
+        status: 0,
+        code: "NETWORK",
+        appCode: null,
+        message: (error as Error).message,
+        retryAfter: null,
+      };
     }
     if (res.ok && body.result) return { ok: true, status: res.status, data: body.result.data?.json as T };
     const e = body.error?.json;
@@ -92,6 +107,7 @@ export class Visitor {
       code: e?.data?.code ?? "UNKNOWN",
       appCode: e?.data?.appError?.code ?? null,
       message: e?.message ?? "",
+      retryAfter: res.headers.get("retry-after"),
     };
   }
 }
