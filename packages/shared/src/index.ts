@@ -1,3 +1,6 @@
+// First: it configures zod before the schemas below are built.
+import "./zod-in-browsers.ts";
+
 export * from "./dimensions.ts";
 export * from "./money.ts";
 export * from "./tiers.ts";
