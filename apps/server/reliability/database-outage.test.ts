@@ -255,10 +255,22 @@ describe("PostgreSQL stopped for 10 s under load, fail modes closed and open", (
       // could not be saved and the release failed too. The sweeper gives it back at the TTL.
       const abandoned = await abandonedReservations(db);
       if (abandoned.length > 0) console.log(`${mode}: ${abandoned.length} reservation(s) left for the TTL sweeper`);
+      const unsettled = admittedTaskIds(mode).filter((id) => !settled.has(`task:${id}`));
       return {
         drained,
         stuckTasks: finished ? [] : await unfinishedTasks(db),
-        admittedWithoutLedgerRow: admittedTaskIds(mode).filter((id) => !settled.has(`task:${id}`)),
+        // With what the task and its ledger row say, so that a failure shows how it ended.
+        admittedWithoutLedgerRow:
+          unsettled.length === 0
+            ? []
+            : await db.query<Record<string, unknown>>(
+                `SELECT u.id, t.status, t.error, length(t.partial_text) AS text_length, e.status AS event_status
+                 FROM unnest($1::text[]) AS u(id)
+                 LEFT JOIN tasks t ON t.id = u.id
+                 LEFT JOIN usage_events e ON e.subject = t.subject AND e.idempotency_key = 'task:' || t.id
+                 ORDER BY u.id`,
+                [unsettled],
+              ),
         ...(await accountingViolations(db)),
       };
     };
