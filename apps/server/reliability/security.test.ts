@@ -5,7 +5,10 @@ import { startFleet, type Fleet } from "./support/fleet.ts";
 import { Visitor, signUp, unwrap } from "./support/visitor.ts";
 
 // What apps/server/test does not already cover through fastify's inject: session fixation and
-// oversized batches against a real server process over real HTTP.
+// oversized batches against a real server process over real HTTP. Issue 10's hardening attacks
+// (rows for cookieless reads, TRACE, unbounded and malformed bodies, look-alike Origins, missing
+// security headers, 500s while the database is away) are in apps/server/test/hardening.test.ts,
+// also over real HTTP, so that they run in `npm test` too.
 describe("security over real HTTP", () => {
   let fleet: Fleet;
   let url: string;
