@@ -6,17 +6,18 @@ import type { Services } from "../services.ts";
 /**
  * The anonymous visitor's row (anonymous_sessions) exists only once the visitor
  * has done something that counts: a send, a check or an init that creates its
- * quota rows, a reservation, a usage report, a saved time zone. Reading pages
+ * quota rows, a saved time zone (or a service reported usage for it). Reading pages
  * never writes: a visitor without a row reads as its tier's limits, unused, so
  * a stream of cookieless requests costs the database nothing. Rows that never
  * came to be used are swept after a retention period (sweepUnusedAnonymousSessions).
  */
 
 /**
- * The procedures that count: each can write under the visitor's subject (quota
- * rows, ledger, conversations) or stores its settings, so the row exists before
- * it runs (a sign-up later moves everything to the account through that row).
- * Every other procedure reads, or acts only on what such a procedure created.
+ * The procedures that count: each can write under the calling visitor's subject
+ * (quota rows, ledger, conversations) or stores its settings, so the row exists
+ * before it runs (a sign-up later moves everything to the account through that
+ * row). Every other procedure reads, acts only on what such a procedure created,
+ * or is a service call naming its subject (which creates that subject's row).
  * test/routers/anonymous-sessions.test.ts fails when a mutation is added to the
  * router without being put here or in its list of mutations that do not count.
  */
@@ -24,8 +25,6 @@ export const COUNTED_PROCEDURES: ReadonlySet<string> = new Set([
   "chat.send",
   "usage.check",
   "usage.init",
-  "usage.reserve",
-  "usage.sync",
   "profile.update",
 ]);
 

@@ -14,9 +14,10 @@ import { DATABASE_ENGINES } from "../support/databases.ts";
 import { openTestApp, type TestApp } from "../support/services.ts";
 
 /**
- * Mutations that never write under the visitor's subject: signing up, in or out (the visitor becomes
- * an account; what it has moves through its row, and without a row it has nothing), acting on what a
- * counted procedure made (a task, a conversation, a reservation), and operators' procedures.
+ * Mutations that never write under the calling visitor's subject: signing up, in or out (the visitor
+ * becomes an account; what it has moves through its row, and without a row it has nothing), acting
+ * on what a counted procedure made (a task, a conversation), service calls that name their subject
+ * (usage.reserve and usage.sync create that subject's row themselves), and operators' procedures.
  */
 const NOT_COUNTED = new Set([
   "auth.signUp",
@@ -25,7 +26,9 @@ const NOT_COUNTED = new Set([
   "chat.cancel",
   "chat.rename",
   "chat.delete",
+  "usage.reserve",
   "usage.release",
+  "usage.sync",
   "usage.resetExpired",
   "quota.set",
   "quota.reset",
