@@ -54,6 +54,11 @@ export default defineConfig({
       E2E_FRESH: "1",
       SESSION_SECRET: "e2e-secret-at-least-32-characters-long",
       ADMIN_TOKEN: "e2e-admin-token-at-least-16",
+      // Every spec signs up from 127.0.0.1; the allowance itself is tested in apps/server/test.
+      SIGN_UP_PER_ADDRESS_PER_HOUR: "100",
+      // The real proof of work (the SPA solves it in a worker) with less work than in production.
+      PROOF_OF_WORK_COST: "10",
+      PROOF_OF_WORK_MAX_COUNTER: "100",
     },
     reuseExistingServer: false,
     timeout: 120_000,

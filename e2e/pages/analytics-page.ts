@@ -7,6 +7,7 @@ import {
   type TestInfo,
   expect,
 } from "@playwright/test";
+import { solveProofOfWork, type ProofChallenge } from "@wavelength/shared/proof-of-work";
 
 export type TotalName = "requests" | "input-tokens" | "output-tokens" | "cost";
 
@@ -101,8 +102,11 @@ export async function signUp(
   name: string,
   timezone: string,
 ): Promise<string> {
+  const challenge = await request.get("/api/trpc/auth.challenge");
+  expect(challenge.status()).toBe(200);
+  const proof = await solveProofOfWork((await challenge.json()).result.data.json as ProofChallenge);
   const res = await request.post("/api/trpc/auth.signUp", {
-    data: { json: { email, password: "correct horse battery staple", name, timezone } },
+    data: { json: { email, password: "correct horse battery staple", name, timezone, proof } },
     headers: JSON_HEADERS,
   });
   expect(res.status(), await res.text()).toBe(200);

@@ -2,13 +2,15 @@ import { randomBytes } from "node:crypto";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { MAX_BATCH_SIZE } from "../src/app.ts";
 import { startFleet, type Fleet } from "./support/fleet.ts";
-import { Visitor, signUp, unwrap } from "./support/visitor.ts";
+import { DEFAULT_SIGN_UP_THROTTLE } from "@wavelength/api";
+import { Visitor, signUp, solvedProof, unwrap } from "./support/visitor.ts";
 
-// What apps/server/test does not already cover through fastify's inject: session fixation and
-// oversized batches against a real server process over real HTTP. Issue 10's hardening attacks
-// (rows for cookieless reads, TRACE, unbounded and malformed bodies, look-alike Origins, missing
-// security headers, 500s while the database is away) are in apps/server/test/hardening.test.ts,
-// also over real HTTP, so that they run in `npm test` too.
+// What apps/server/test does not already cover through fastify's inject: session fixation,
+// oversized batches and the sign-up and sign-in doors (issue 10) against a real server process
+// (production settings but a cheap proof of work) on PostgreSQL over real HTTP. Issue 10's
+// hardening attacks (rows for cookieless reads, TRACE, unbounded and malformed bodies, look-alike
+// Origins, missing security headers, 500s while the database is away) are in
+// apps/server/test/hardening.test.ts, also over real HTTP, so that they run in `npm test` too.
 describe("security over real HTTP", () => {
   let fleet: Fleet;
   let url: string;
@@ -33,7 +35,11 @@ describe("security over real HTTP", () => {
     browser.plantCookie("wl_session", planted);
     const email = `fixation.${Math.random().toString(36).slice(2)}@reliability.test`;
     const up = unwrap(
-      await browser.mutate<{ user: { id: string } }>(url, "auth.signUp", { email, password: "correct horse battery" }),
+      await browser.mutate<{ user: { id: string } }>(url, "auth.signUp", {
+        email,
+        password: "correct horse battery",
+        proof: await solvedProof(url),
+      }),
       "auth.signUp",
     );
     const afterSignUp = browser.cookie("wl_session");
@@ -112,5 +118,44 @@ describe("security over real HTTP", () => {
     expect(huge.status).toBe(413);
     const [after] = await fleet.db.query<{ n: number }>(`SELECT count(*)::int AS n FROM usage_events`);
     expect(after!.n).toBe(0);
+  });
+
+  it("creates at most the per-address allowance from 25 parallel sign-ups from one address", async () => {
+    const allowance = DEFAULT_SIGN_UP_THROTTLE.address.limit;
+    const prefix = `burst-${Date.now().toString(36)}`;
+    const proofs = await Promise.all(Array.from({ length: 25 }, () => solvedProof(url)));
+    const results = await Promise.all(
+      proofs.map((proof, i) =>
+        new Visitor({ "x-forwarded-for": "10.55.3.1" }).mutate(url, "auth.signUp", {
+          email: `${prefix}-${i}@reliability.test`,
+          password: "correct horse battery",
+          proof,
+        }),
+      ),
+    );
+    expect(results.filter((r) => r.ok)).toHaveLength(allowance);
+    for (const r of results.filter((x) => !x.ok))
+      expect(r).toMatchObject({ status: 429, appCode: "SIGN_UP_THROTTLED" });
+    const [users] = await fleet.db.query<{ n: number }>(`SELECT count(*)::int AS n FROM users WHERE email LIKE $1`, [
+      `${prefix}-%`,
+    ]);
+    expect(users!.n).toBe(allowance);
+  });
+
+  it("lets the owner sign in from their own browser after 5 wrong passwords from 5 addresses", async () => {
+    const { visitor: owner, email } = await signUp(url, "10.55.4.1", "owner");
+    for (let i = 0; i < 5; i++) {
+      const guess = { email, password: `guess ${i}`, ...(i >= 3 ? { proof: await solvedProof(url) } : {}) };
+      const r = await new Visitor({ "x-forwarded-for": `10.55.5.${i + 1}` }).mutate(url, "auth.signIn", guess);
+      expect(r).toMatchObject({ ok: false, status: 401 });
+    }
+    const stranger = await new Visitor({ "x-forwarded-for": "10.55.6.1" }).mutate(url, "auth.signIn", {
+      email,
+      password: "correct horse battery",
+      proof: await solvedProof(url),
+    });
+    expect(stranger).toMatchObject({ ok: false, status: 429, appCode: "SIGN_IN_THROTTLED" });
+    const back = await owner.mutate(url, "auth.signIn", { email, password: "correct horse battery" });
+    expect(back).toMatchObject({ ok: true, status: 200 });
   });
 });

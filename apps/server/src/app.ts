@@ -183,7 +183,12 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
       isAdmin: operatorToken,
       isService: operatorToken,
       requestId: req.id,
-      request: { anonymousId: guest, ipHash, sessionId: session?.session.id ?? null },
+      request: {
+        anonymousId: guest,
+        ipHash,
+        sessionId: session?.session.id ?? null,
+        deviceCookie: req.cookies[services.auth.deviceCookieName] ?? null,
+      },
       cookies: { set: setCookie },
     });
   }

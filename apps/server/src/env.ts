@@ -1,5 +1,11 @@
 import { z } from "zod";
-import type { ProviderConfig } from "@wavelength/api";
+import {
+  DEFAULT_PROOF_OF_WORK,
+  DEFAULT_SIGN_UP_THROTTLE,
+  type ProofOfWorkPolicy,
+  type ProviderConfig,
+  type SignUpThrottlePolicy,
+} from "@wavelength/api";
 
 /** The only reader of process.env in the server: validated once, fails fast with a readable message. */
 const schema = z.object({
@@ -40,6 +46,20 @@ const schema = z.object({
   FALLBACK_OUTPUT_USD_PER_MILLION: z.coerce.number().min(0).max(10_000).default(15),
   /** Serve cookies with Secure even over plain HTTP behind a TLS-terminating proxy. */
   COOKIE_SECURE: z.enum(["auto", "always", "never"]).default("auto"),
+  /** New accounts per client address per hour, and site-wide per hour (sign-up throttle). */
+  SIGN_UP_PER_ADDRESS_PER_HOUR: z.coerce
+    .number()
+    .int()
+    .min(1)
+    .max(1_000_000)
+    .default(DEFAULT_SIGN_UP_THROTTLE.address.limit),
+  SIGN_UP_PER_HOUR: z.coerce.number().int().min(1).max(1_000_000).default(DEFAULT_SIGN_UP_THROTTLE.site.limit),
+  /**
+   * Proof of work for sign-up and for sign-in after failures: PBKDF2 iterations per try, and the
+   * largest counter to find (work ≈ cost × 0.75 × max counter). Lower them only for tests.
+   */
+  PROOF_OF_WORK_COST: z.coerce.number().int().min(1).max(1_000_000).default(DEFAULT_PROOF_OF_WORK.cost),
+  PROOF_OF_WORK_MAX_COUNTER: z.coerce.number().int().min(1).max(1_000_000).default(DEFAULT_PROOF_OF_WORK.maxCounter),
 });
 
 export type Env = z.infer<typeof schema> & { SESSION_SECRET: string };
@@ -58,6 +78,27 @@ export function loadEnv(source: NodeJS.ProcessEnv = process.env): Env {
     throw new Error("Invalid environment:\n  SESSION_SECRET: required in production (at least 32 characters)");
   }
   return { ...env, SESSION_SECRET: env.SESSION_SECRET ?? DEV_SESSION_SECRET };
+}
+
+/** The sign-up and sign-in doors' settings, for createServices. */
+export function authConfig(env: Env): {
+  authSecret: string;
+  signUpThrottle: SignUpThrottlePolicy;
+  proofOfWork: ProofOfWorkPolicy;
+} {
+  const hour = 3_600_000;
+  return {
+    authSecret: env.SESSION_SECRET,
+    signUpThrottle: {
+      address: { limit: env.SIGN_UP_PER_ADDRESS_PER_HOUR, windowMs: hour },
+      site: { limit: env.SIGN_UP_PER_HOUR, windowMs: hour },
+    },
+    proofOfWork: {
+      cost: env.PROOF_OF_WORK_COST,
+      maxCounter: env.PROOF_OF_WORK_MAX_COUNTER,
+      ttlMs: DEFAULT_PROOF_OF_WORK.ttlMs,
+    },
+  };
 }
 
 /** The providers the environment enables; the demo model unless switched off. */

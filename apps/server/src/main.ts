@@ -5,7 +5,7 @@ import { createDb } from "@wavelength/db";
 import { createServices } from "@wavelength/api";
 import { buildApp } from "./app.ts";
 import { dollarsToMicros } from "@wavelength/shared";
-import { loadEnv, providerConfig } from "./env.ts";
+import { authConfig, loadEnv, providerConfig } from "./env.ts";
 
 const env = loadEnv();
 const logger = pino({ level: env.LOG_LEVEL });
@@ -18,6 +18,7 @@ const services = createServices(database.prisma, {
   logger,
   sql: database.sql,
   providers: providerConfig(env),
+  ...authConfig(env),
   fallbackPrice: {
     inputPerMillionMicros: dollarsToMicros(env.FALLBACK_INPUT_USD_PER_MILLION),
     outputPerMillionMicros: dollarsToMicros(env.FALLBACK_OUTPUT_USD_PER_MILLION),
@@ -51,7 +52,7 @@ const recover = () =>
 recover();
 const recovery = setInterval(recover, 5_000);
 recovery.unref();
-// Expired sessions and spent sign-in throttle rows; any instance may do it, it is idempotent.
+// Expired sessions, spent throttle rows and expired challenges; any instance may do it, it is idempotent.
 const housekeeping = setInterval(() => void services.auth.deleteExpired().catch(() => {}), 3_600_000);
 housekeeping.unref();
 app.log.info({ database: database.kind, failMode: env.QUOTA_FAIL_MODE }, "Wavelength is ready");

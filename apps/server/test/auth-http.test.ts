@@ -1,6 +1,7 @@
 import type { FastifyInstance, LightMyRequestResponse } from "fastify";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { Database } from "@wavelength/db";
+import { injectedProof } from "./support/proof.ts";
 import { openTestServer, type TestServer } from "./support/test-server.ts";
 
 const ADMIN_TOKEN = "auth-test-admin-token-0123";
@@ -30,6 +31,10 @@ class Browser {
         headers: { cookie: this.header(), ...headers },
       }),
     );
+  }
+  /** auth.signUp with a freshly solved proof of work, as the SPA sends it. */
+  async signUp(input: Record<string, unknown>) {
+    return this.mutate("auth.signUp", { ...input, proof: await injectedProof(this.app) });
   }
   async mutate(path: string, input: unknown, headers: Record<string, string> = {}) {
     return this.remember(
@@ -97,7 +102,7 @@ describe("accounts over HTTP", () => {
     await db.prisma.conversation.create({ data: { subject: `anon:${anonId}`, title: "Before sign-up" } });
 
     const addr = email();
-    const up = await b.mutate("auth.signUp", { email: addr, password: "correct horse battery", name: "Ada" });
+    const up = await b.signUp({ email: addr, password: "correct horse battery", name: "Ada" });
     expect(up.statusCode).toBe(200);
     const session = up.cookies.find((c) => c.name === "wl_session");
     expect(session).toMatchObject({ httpOnly: true, sameSite: "Lax", path: "/" });
@@ -120,7 +125,7 @@ describe("accounts over HTTP", () => {
   it("signs in and out; the old session stops working; wrong password and unknown email read the same", async () => {
     const addr = email();
     const a = new Browser(app);
-    expect((await a.mutate("auth.signUp", { email: addr, password: "pass-phrase-123" })).statusCode).toBe(200);
+    expect((await a.signUp({ email: addr, password: "pass-phrase-123" })).statusCode).toBe(200);
     const firstSession = a.cookie("wl_session");
 
     const wrong = await new Browser(app).mutate("auth.signIn", { email: addr, password: "nope-nope" });
@@ -149,7 +154,7 @@ describe("accounts over HTTP", () => {
 
   it("treats an expired session as signed out and clears its cookie", async () => {
     const b = new Browser(app);
-    await b.mutate("auth.signUp", { email: email(), password: "pass-phrase-123" });
+    await b.signUp({ email: email(), password: "pass-phrase-123" });
     const id = b.cookie("wl_session")!;
     await db.prisma.session.update({ where: { id }, data: { expiresAt: new Date(Date.now() - 1_000) } });
     const r = await b.query("auth.me");
@@ -160,10 +165,9 @@ describe("accounts over HTTP", () => {
 
   it("refuses duplicate e-mails, bad input and cross-origin sign-ins", async () => {
     const addr = email();
-    expect(
-      (await new Browser(app).mutate("auth.signUp", { email: addr, password: "pass-phrase-123" })).statusCode,
-    ).toBe(200);
-    const dup = await new Browser(app).mutate("auth.signUp", {
+    expect((await new Browser(app).signUp({ email: addr, password: "pass-phrase-123" })).statusCode).toBe(200);
+    // Refused for what it is (see README, "Accounts and guests": sign-up is throttled instead).
+    const dup = await new Browser(app).signUp({
       email: addr.toUpperCase(),
       password: "pass-phrase-456",
     });
@@ -188,15 +192,28 @@ describe("accounts over HTTP", () => {
     expect(cross.cookies.find((c) => c.name === "wl_session")).toBeUndefined();
   });
 
-  it("throttles repeated failed sign-ins with 429, even with the right password", async () => {
+  it("throttles repeated failed sign-ins with 429, even with the right password, in browsers the account never used", async () => {
     const addr = email();
-    await new Browser(app).mutate("auth.signUp", { email: addr, password: "pass-phrase-123" });
+    const owner = new Browser(app);
+    await owner.signUp({ email: addr, password: "pass-phrase-123" });
     const codes: number[] = [];
-    for (let i = 0; i < 6; i++)
-      codes.push((await new Browser(app).mutate("auth.signIn", { email: addr, password: `wrong-${i}` })).statusCode);
+    // From the fourth attempt on, a proof of work is asked for (and solved, as the SPA does).
+    for (let i = 0; i < 6; i++) {
+      const proof = i >= 3 ? await injectedProof(app) : undefined;
+      codes.push(
+        (await new Browser(app).mutate("auth.signIn", { email: addr, password: `wrong-${i}`, proof })).statusCode,
+      );
+    }
     expect(codes.slice(0, 5).every((c) => c === 401)).toBe(true);
     expect(codes[5]).toBe(429);
-    const right = await new Browser(app).mutate("auth.signIn", { email: addr, password: "pass-phrase-123" });
+    const right = await new Browser(app).mutate("auth.signIn", {
+      email: addr,
+      password: "pass-phrase-123",
+      proof: await injectedProof(app),
+    });
     expect(right.statusCode).toBe(429);
+    // The browser that created the account has its device cookie, and its own budget.
+    expect(owner.cookie("wl_device")).toBeDefined();
+    expect((await owner.mutate("auth.signIn", { email: addr, password: "pass-phrase-123" })).statusCode).toBe(200);
   });
 });

@@ -1,6 +1,7 @@
 import type { FastifyInstance } from "fastify";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { csvCell } from "../src/routes/usage-export.ts";
+import { injectedProof } from "./support/proof.ts";
 import { openTestServer, type TestServer } from "./support/test-server.ts";
 
 const ADMIN_TOKEN = "export-test-admin-token-0123";
@@ -19,7 +20,11 @@ describe("GET /api/usage/export", () => {
       method: "POST",
       url: "/api/trpc/auth.signUp",
       payload: JSON.stringify({
-        json: { email: `${Math.random().toString(36).slice(2)}@x.example`, password: "export pass 123" },
+        json: {
+          email: `${Math.random().toString(36).slice(2)}@x.example`,
+          password: "export pass 123",
+          proof: await injectedProof(app),
+        },
       }),
       headers: { "content-type": "application/json" },
     });

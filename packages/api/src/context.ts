@@ -9,6 +9,8 @@ export interface RequestInfo {
   ipHash: string | null;
   /** The session cookie's id, when signed in. */
   sessionId: string | null;
+  /** The device cookie's value, if the browser sent one (sign-in throttling; see auth/device-cookie.ts). */
+  deviceCookie: string | null;
 }
 
 /** A cookie for the response, as the auth module describes it. */
@@ -66,6 +68,7 @@ export function createInnerContext(input: {
       anonymousId: input.request?.anonymousId ?? (id.kind === "anonymous" ? id.anonymousId : null),
       ipHash: input.request?.ipHash ?? (id.kind === "anonymous" ? id.ipHash : null),
       sessionId: input.request?.sessionId ?? null,
+      deviceCookie: input.request?.deviceCookie ?? null,
     },
     cookies: input.cookies ?? { set() {} },
   };

@@ -13,7 +13,16 @@ export {
 export { DATABASE_RETRY_AFTER_SECONDS, outageError } from "./database-down.ts";
 export { retryAfterSeconds } from "./error-mapping.ts";
 export { subjectOf, coSubjectsOf, userIdentity, type Identity } from "./identity.ts";
-export { hashPassword, verifyPassword, AuthService, type AuthUser } from "./auth/index.ts";
+export {
+  hashPassword,
+  verifyPassword,
+  AuthService,
+  DEFAULT_PROOF_OF_WORK,
+  DEFAULT_SIGN_UP_THROTTLE,
+  type AuthUser,
+  type ProofOfWorkPolicy,
+  type SignUpThrottlePolicy,
+} from "./auth/index.ts";
 export { migrateAnonymous, type MigrationResult } from "./accounts/migrate-anonymous.ts";
 export { systemQuotaHealth, type SystemQuotaHealth } from "./health.ts";
 export { profileUsage } from "./routers/profile-usage.ts";

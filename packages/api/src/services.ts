@@ -1,6 +1,11 @@
 import type { Db, SqlClient } from "@wavelength/db";
 import { UNUSED_ANONYMOUS_RETENTION_MS, sweepUnusedAnonymousSessions } from "./accounts/anonymous-sessions.ts";
-import { AuthService, type SignInThrottlePolicy } from "./auth/index.ts";
+import {
+  AuthService,
+  type ProofOfWorkPolicy,
+  type SignInThrottlePolicy,
+  type SignUpThrottlePolicy,
+} from "./auth/index.ts";
 import { ChatService, type ChatServiceOptions } from "./chat/chat-service.ts";
 import { PriceBook } from "./pricing/index.ts";
 import { createProviderRegistry, type ProviderConfig } from "./providers/index.ts";
@@ -47,6 +52,10 @@ export interface ServiceOptions {
   /** Session cookies' Secure flag (the server sets it per request; see apps/server). */
   secureCookies?: boolean | "auto";
   signInThrottle?: SignInThrottlePolicy;
+  signUpThrottle?: SignUpThrottlePolicy;
+  proofOfWork?: ProofOfWorkPolicy;
+  /** Signs proof-of-work challenges and device cookies; the same on every instance (SESSION_SECRET). */
+  authSecret?: string;
   /** LLM providers; the offline demo model when nothing else is configured. */
   providers?: ProviderConfig;
   /** Price for models missing from the price book (flagged as a fallback). */
@@ -91,6 +100,9 @@ export function createServices(db: Db, options: ServiceOptions = {}): Services {
     clock,
     secureCookies: options.secureCookies ?? "auto",
     throttle: options.signInThrottle,
+    signUpThrottle: options.signUpThrottle,
+    proofOfWork: options.proofOfWork,
+    secret: options.authSecret,
   });
   const prices = new PriceBook(db, { fallback: options.fallbackPrice ?? DEFAULT_FALLBACK_PRICE });
   const registry = createProviderRegistry(options.providers ?? { demo: { enabled: true, tokenDelayMs: 15 } });

@@ -50,7 +50,7 @@ const t = initTRPC.context<Context>().create({
             : null,
         quota: app?.details?.quota ?? null,
         retryAfterSeconds: typeof app?.details?.retryAfterSeconds === "number" ? app.details.retryAfterSeconds : null,
-        fieldErrors: zod ? fieldErrors(zod) : null,
+        fieldErrors: zod ? fieldErrors(zod) : app ? appFieldErrors(app) : null,
       },
     };
   },
@@ -133,3 +133,15 @@ export const serviceProcedure = publicProcedure.use(({ ctx, next }) => {
 });
 
 export { TRPCError };
+
+/** Field messages an AppError carries in details.issues (the auth service's own checks), else null. */
+function appFieldErrors(error: AppError): Record<string, string[]> | null {
+  const issues = error.details?.issues;
+  if (!Array.isArray(issues)) return null;
+  const out: Record<string, string[]> = {};
+  for (const issue of issues as { path?: unknown; message?: unknown }[]) {
+    if (typeof issue.path !== "string" || typeof issue.message !== "string") continue;
+    (out[issue.path || "(input)"] ??= []).push(issue.message);
+  }
+  return Object.keys(out).length > 0 ? out : null;
+}

@@ -64,6 +64,21 @@ export const APP_ERROR_CODES = {
     trpcCode: "TOO_MANY_REQUESTS",
     message: "Too many sign-in attempts. Please try again later.",
   },
+  /** Too many accounts created from the address, or site-wide, this hour; details.retryAfterSeconds. */
+  SIGN_UP_THROTTLED: {
+    httpStatus: 429,
+    trpcCode: "TOO_MANY_REQUESTS",
+    message: "Too many new accounts right now. Please try again later.",
+  },
+  /**
+   * The call needs a solved proof-of-work challenge (`auth.challenge`) in its `proof` field: every
+   * sign-up, and a sign-in after a few failures. Also for a proof that is invalid, expired or spent.
+   */
+  CHALLENGE_REQUIRED: {
+    httpStatus: 400,
+    trpcCode: "BAD_REQUEST",
+    message: "Solve a new challenge and try again.",
+  },
   /** Signed in, but not allowed (e.g. an admin procedure, or another user's data). */
   FORBIDDEN: {
     httpStatus: 403,

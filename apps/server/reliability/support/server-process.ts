@@ -16,6 +16,8 @@ export interface ServerOptions {
   demoTokenDelayMs?: number;
   /** Extra node flags, before the entry point (the HTTP bench passes --cpu-prof through). */
   nodeArgs?: readonly string[];
+  /** More environment for the server, over the defaults below (e.g. the sign-up allowance). */
+  env?: Readonly<Record<string, string>>;
 }
 
 interface Exit {
@@ -99,6 +101,10 @@ export class ServerProcess {
         // the per-address anonymous cap from binding where the test does not mean it to.
         TRUSTED_PROXIES: "127.0.0.1",
         LOG_LEVEL: "warn",
+        // The real proof-of-work check with milliseconds of work: tests solve one per sign-up.
+        PROOF_OF_WORK_COST: "1",
+        PROOF_OF_WORK_MAX_COUNTER: "20",
+        ...options.env,
       },
       stdio: ["ignore", "pipe", "pipe"],
     });

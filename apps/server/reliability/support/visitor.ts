@@ -1,3 +1,4 @@
+import { solveProofOfWork, type ProofChallenge } from "@wavelength/shared/proof-of-work";
 import { ADMIN_TOKEN } from "./server-process.ts";
 
 /** What a tRPC call over HTTP came back with; `status` 0 means no HTTP answer at all. */
@@ -120,6 +121,13 @@ export function unwrap<T>(r: CallResult<T>, what: string): T {
 /** The operator: the admin bearer token and no cookies. */
 export const operator = () => new Visitor({ authorization: `Bearer ${ADMIN_TOKEN}` });
 
+/** A solved proof of work from the server's `auth.challenge`, for the `proof` field of sign-up or sign-in. */
+export async function solvedProof(baseUrl: string): Promise<string> {
+  return solveProofOfWork(
+    unwrap(await new Visitor().query<ProofChallenge>(baseUrl, "auth.challenge"), "auth.challenge"),
+  );
+}
+
 /** A new account, signed in (its session cookie in the jar); the address keeps sign-ups apart. */
 export async function signUp(baseUrl: string, address: string, label: string) {
   const visitor = new Visitor({ "x-forwarded-for": address });
@@ -128,6 +136,7 @@ export async function signUp(baseUrl: string, address: string, label: string) {
     await visitor.mutate<{ user: { id: string } }>(baseUrl, "auth.signUp", {
       email,
       password: "correct horse battery",
+      proof: await solvedProof(baseUrl),
     }),
     "auth.signUp",
   );

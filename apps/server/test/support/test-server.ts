@@ -3,7 +3,7 @@ import { createServices, type Services } from "@wavelength/api";
 import type { Database } from "@wavelength/db";
 import { freshPglite } from "../../../../packages/api/test/support/databases.ts";
 import { buildApp } from "../../src/app.ts";
-import { loadEnv } from "../../src/env.ts";
+import { authConfig, loadEnv } from "../../src/env.ts";
 
 export interface TestServer {
   app: FastifyInstance;
@@ -20,6 +20,18 @@ export interface TestServerOptions {
 }
 
 /**
+ * Every inject comes from 127.0.0.1, so a test signing several accounts up would hit the per-address
+ * sign-up allowance meant for the open internet; and the proof of work is kept to a few
+ * milliseconds (same verification path, less work). Tests of those doors set their own values.
+ */
+export const TEST_AUTH_ENV = {
+  SIGN_UP_PER_ADDRESS_PER_HOUR: "1000",
+  SIGN_UP_PER_HOUR: "1000",
+  PROOF_OF_WORK_COST: "1",
+  PROOF_OF_WORK_MAX_COUNTER: "20",
+};
+
+/**
  * The HTTP host on a fresh PGlite database cloned from the migrated template, driven through
  * fastify's `inject` (or `app.listen` for real sockets). `env` adds to (or overrides) a quiet
  * test environment.
@@ -30,9 +42,10 @@ export async function openTestServer(
 ): Promise<TestServer> {
   const target = freshPglite();
   const db = await target.open();
-  const services = createServices(db.prisma, { sql: db.sql });
+  const config = loadEnv({ SESSION_SECRET: "s".repeat(40), LOG_LEVEL: "silent", ...TEST_AUTH_ENV, ...env });
+  const services = createServices(db.prisma, { sql: db.sql, ...authConfig(config) });
   const app = await buildApp({
-    env: loadEnv({ SESSION_SECRET: "s".repeat(40), LOG_LEVEL: "silent", ...env }),
+    env: config,
     services,
     webDist: options.webDist,
     logger: options.log ? { level: "warn", stream: options.log } : false,

@@ -2,6 +2,7 @@ import type { QuotaDenial } from "@wavelength/shared";
 
 interface ErrorData {
   code?: string;
+  appError?: { code?: string } | null;
   httpStatus?: number;
   quota?: QuotaDenial[] | null;
   fieldErrors?: Record<string, string[]> | null;
@@ -22,6 +23,11 @@ export function quotaDenialsOf(error: unknown): QuotaDenial[] | null {
 /** Per-field validation messages ("email" → ["Invalid email address"]). */
 export function fieldErrorsOf(error: unknown): Record<string, string[]> {
   return dataOf(error)?.fieldErrors ?? {};
+}
+
+/** The server's AppError code (SIGN_UP_THROTTLED, CHALLENGE_REQUIRED, …), or null. */
+export function appErrorCodeOf(error: unknown): string | null {
+  return dataOf(error)?.appError?.code ?? null;
 }
 
 export function messageOf(error: unknown): string {

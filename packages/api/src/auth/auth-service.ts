@@ -1,13 +1,23 @@
 // Accounts and sessions. Lucia (v3) keeps the sessions; this class is the only code that talks to
 // it, and it returns plain values and AppErrors so routers and the server stay unaware of it.
+//
+// The doors: a sign-up needs a solved proof of work, a password off the blocklist and a slot of the
+// sign-up allowance (per address and site-wide); a sign-in is throttled per account and address,
+// or per device for a browser the account signed in from before, and needs a proof of work once
+// a few attempts have failed.
 
+import { randomBytes } from "node:crypto";
 import { Lucia, TimeSpan, type Cookie, type Session, type User } from "lucia";
 import type { z } from "zod";
 import { isUniqueViolation, type Db } from "@wavelength/db";
 import { AppError, signInInput, signUpInput, type SignInInput, type SignUpInput } from "@wavelength/shared";
 import type { Clock } from "../metering/clock.ts";
 import { PrismaLuciaAdapter, type DatabaseUserAttributes } from "./lucia-adapter.ts";
+import { DEVICE_COOKIE_MAX_AGE_S, DEVICE_COOKIE_NAME, DeviceCookies } from "./device-cookie.ts";
 import { hashPassword, needsRehash, verifyDummyPassword, verifyPassword } from "./password.ts";
+import { passwordProblem } from "./password-policy.ts";
+import { ProofOfWork, type ProofOfWorkPolicy, type ProofVerdict } from "./proof-of-work.ts";
+import { SignUpThrottle, type SignUpThrottlePolicy } from "./sign-up-throttle.ts";
 import { DEFAULT_SIGN_IN_THROTTLE, SignInThrottle, type SignInThrottlePolicy } from "./throttle.ts";
 import type { AuthSession, AuthUser, RequestMeta, SessionCookie, SignedIn, ValidatedSession } from "./types.ts";
 
@@ -29,11 +39,22 @@ export interface AuthServiceOptions {
   /** The cookie's Secure flag: fixed, or "auto" to follow `RequestMeta.https` (Secure when unknown). */
   secureCookies: boolean | "auto";
   throttle?: SignInThrottlePolicy;
+  signUpThrottle?: SignUpThrottlePolicy;
+  proofOfWork?: ProofOfWorkPolicy;
+  /**
+   * Signs proof-of-work challenges and device cookies. Every instance of one site needs the same
+   * secret (the server passes SESSION_SECRET); without one, a random per-process secret is used.
+   */
+  secret?: string;
 }
 
 export class AuthService {
   readonly cookieName = SESSION_COOKIE_NAME;
+  readonly deviceCookieName = DEVICE_COOKIE_NAME;
   readonly throttle: SignInThrottle;
+  readonly signUps: SignUpThrottle;
+  readonly proofOfWork: ProofOfWork;
+  private readonly devices: DeviceCookies;
   private readonly db: Db;
   private readonly lucia: Lucia<Record<never, never>, Omit<AuthUser, "id">>;
   private readonly secureCookies: boolean | "auto";
@@ -42,6 +63,10 @@ export class AuthService {
     this.db = options.db;
     this.secureCookies = options.secureCookies;
     this.throttle = new SignInThrottle(options.db, options.clock, options.throttle ?? DEFAULT_SIGN_IN_THROTTLE);
+    this.signUps = new SignUpThrottle(options.db, options.clock, options.signUpThrottle);
+    const secret = options.secret ?? randomBytes(32).toString("hex");
+    this.proofOfWork = new ProofOfWork(options.db, options.clock, secret, options.proofOfWork);
+    this.devices = new DeviceCookies(secret);
     this.lucia = new Lucia(new PrismaLuciaAdapter(options.db), {
       sessionExpiresIn: SESSION_LIFETIME,
       sessionCookie: {
@@ -54,9 +79,38 @@ export class AuthService {
     });
   }
 
-  /** Creates a free account with a session. A taken e-mail is a CONFLICT, decided by the unique index. */
+  /** A proof-of-work challenge to solve for `proof` (sign-up; sign-in after failures). */
+  challenge() {
+    return this.proofOfWork.challenge();
+  }
+
+  /**
+   * Creates a free account with a session. In order, cheapest refusal first: the schema, the proof
+   * of work (spent here, so it also pays for the password check), the password blocklist, then a
+   * slot of the sign-up allowance. A taken e-mail is a CONFLICT, decided by the unique index; it
+   * has cost a slot like a new account (see README, "Accounts and guests").
+   */
   async signUp(input: SignUpInput, meta: RequestMeta): Promise<SignedIn> {
-    const { email, password, name, timezone } = parse(signUpInput, input);
+    const { email, password, name, timezone, proof } = parse(signUpInput, input);
+    await this.requireProof(proof);
+    const problem = await passwordProblem(password, { email, name });
+    if (problem) {
+      throw new AppError("VALIDATION_FAILED", `password: ${problem}`, {
+        issues: [{ path: "password", message: problem }],
+      });
+    }
+    const slot = await this.signUps.take(meta.ipHash);
+    if (!slot.allowed) {
+      const minutes = Math.max(1, Math.ceil(slot.retryAfterMs / 60_000));
+      const when = `Try again in ${minutes} minute${minutes === 1 ? "" : "s"}.`;
+      throw new AppError(
+        "SIGN_UP_THROTTLED",
+        slot.scope === "address"
+          ? `Too many new accounts from your network. ${when}`
+          : `Too many new accounts right now. ${when}`,
+        { retryAfterSeconds: Math.ceil(slot.retryAfterMs / 1000) },
+      );
+    }
     const passwordHash = await hashPassword(password);
     let user: AuthUser;
     try {
@@ -75,6 +129,7 @@ export class AuthService {
       user,
       session: toAuthSession(session),
       cookie: this.cookieOf(this.lucia.createSessionCookie(session.id), meta),
+      deviceCookie: this.deviceCookieFor(email, meta),
     };
   }
 
@@ -84,8 +139,9 @@ export class AuthService {
    * Unknown e-mail, account without password and wrong password are one answer in the same time.
    */
   async signIn(input: SignInInput, meta: RequestMeta & { previousSessionId?: string | null }): Promise<SignedIn> {
-    const { email, password } = parse(signInInput, input);
-    const decision = await this.throttle.begin({ email, ipHash: meta.ipHash });
+    const { email, password, proof } = parse(signInInput, input);
+    const deviceId = this.devices.deviceOf(meta.deviceCookie, email);
+    const decision = await this.throttle.begin({ email, ipHash: meta.ipHash, deviceId });
     if (!decision.allowed) {
       const seconds = Math.ceil(decision.retryAfterMs / 1000);
       const minutes = Math.max(1, Math.ceil(seconds / 60));
@@ -96,6 +152,15 @@ export class AuthService {
       );
     }
     const { attempt } = decision;
+    if (decision.challenge) {
+      // Asked of known and unknown e-mails alike: the account's counter exists either way.
+      try {
+        await this.requireProof(proof);
+      } catch (e) {
+        await this.throttle.abandoned(attempt).catch(() => {});
+        throw e;
+      }
+    }
     let row: (UserRow & { passwordHash: string | null }) | null;
     let ok: boolean;
     try {
@@ -119,6 +184,7 @@ export class AuthService {
       user: toAuthUser(row),
       session: toAuthSession(session),
       cookie: this.cookieOf(this.lucia.createSessionCookie(session.id), meta),
+      deviceCookie: this.deviceCookieFor(email, meta),
     };
   }
 
@@ -167,10 +233,38 @@ export class AuthService {
     return this.cookieOf(this.lucia.createBlankSessionCookie(), meta);
   }
 
-  /** Housekeeping for a periodic job: expired sessions and spent throttle rows. */
+  /** Housekeeping for a periodic job: expired sessions, spent throttle rows and expired challenges. */
   async deleteExpired(): Promise<void> {
     await this.lucia.deleteExpiredSessions();
     await this.throttle.purgeExpired();
+    await this.signUps.purgeExpired();
+    await this.proofOfWork.purgeExpired();
+  }
+
+  /** Spends the proof, or refuses with CHALLENGE_REQUIRED naming the `proof` field. */
+  private async requireProof(proof: string | undefined): Promise<void> {
+    const verdict = await this.proofOfWork.spend(proof);
+    if (verdict === "ok") return;
+    const message = PROOF_MESSAGES[verdict];
+    throw new AppError("CHALLENGE_REQUIRED", `proof: ${message}`, {
+      reason: verdict,
+      issues: [{ path: "proof", message }],
+    });
+  }
+
+  /** A new device cookie: this browser now knows the account (see device-cookie.ts). */
+  private deviceCookieFor(email: string, meta: Pick<RequestMeta, "https">): SessionCookie {
+    return {
+      name: DEVICE_COOKIE_NAME,
+      value: this.devices.issue(email),
+      attributes: {
+        httpOnly: true,
+        secure: this.secureCookies === "auto" ? (meta.https ?? true) : this.secureCookies,
+        sameSite: "lax",
+        path: "/",
+        maxAge: DEVICE_COOKIE_MAX_AGE_S,
+      },
+    };
   }
 
   private cookieOf(cookie: Cookie, meta: Pick<RequestMeta, "https"> | undefined): SessionCookie {
@@ -188,6 +282,13 @@ export class AuthService {
     };
   }
 }
+
+const PROOF_MESSAGES: Record<Exclude<ProofVerdict, "ok">, string> = {
+  missing: "Solve a challenge from auth.challenge and send its payload.",
+  invalid: "The challenge was not solved correctly. Solve a new one.",
+  expired: "The challenge has expired. Solve a new one.",
+  spent: "This challenge was already used. Solve a new one.",
+};
 
 const USER_SELECT = { id: true, email: true, name: true, tier: true, role: true, timezone: true } as const;
 

@@ -1,5 +1,7 @@
 // Failed sign-ins, counted per account (normalised e-mail) and per client address in fixed windows,
-// in the database so every server instance sees the same counts.
+// in the database so every server instance sees the same counts. A browser with the account's
+// device cookie (device-cookie.ts) is counted on its own key instead, so failures elsewhere never
+// spend its budget.
 //
 // An attempt is counted when it starts, not when it fails: a hundred parallel guesses would all pass
 // a "how many failures so far?" check before the first one failed, so `begin` atomically takes a slot
@@ -13,6 +15,8 @@ export interface ThrottleRule {
   /** Failed (or still running) attempts allowed per window; the next one is refused. */
   maxFailures: number;
   windowMs: number;
+  /** After this many failures in the window, an attempt also needs a solved proof of work. */
+  challengeAfter?: number;
 }
 
 export interface SignInThrottlePolicy {
@@ -20,13 +24,19 @@ export interface SignInThrottlePolicy {
   account: ThrottleRule;
   /** Per client address hash: one address guessing across many accounts. */
   address: ThrottleRule;
+  /**
+   * Per device cookie, instead of the two above: a browser that signed in to the account before.
+   * Defaults to the account rule without a challenge.
+   */
+  device?: ThrottleRule;
 }
 
 const FIFTEEN_MINUTES = 15 * 60_000;
 
 export const DEFAULT_SIGN_IN_THROTTLE: SignInThrottlePolicy = {
-  account: { maxFailures: 5, windowMs: FIFTEEN_MINUTES },
-  address: { maxFailures: 20, windowMs: FIFTEEN_MINUTES },
+  account: { maxFailures: 5, windowMs: FIFTEEN_MINUTES, challengeAfter: 3 },
+  address: { maxFailures: 20, windowMs: FIFTEEN_MINUTES, challengeAfter: 5 },
+  device: { maxFailures: 5, windowMs: FIFTEEN_MINUTES },
 };
 
 export type ThrottleScope = keyof SignInThrottlePolicy;
@@ -36,8 +46,19 @@ export interface SignInAttempt {
   readonly slots: readonly { scope: ThrottleScope; key: string; windowStartMs: number }[];
 }
 
+export interface ThrottleSubject {
+  email: string;
+  ipHash: string | null;
+  /**
+   * The device id of a valid device cookie for this e-mail: the attempt then counts on the device's
+   * key alone, neither on the account nor on the address, which attackers elsewhere can exhaust.
+   */
+  deviceId?: string | null;
+}
+
 export type ThrottleDecision =
-  | { allowed: true; attempt: SignInAttempt }
+  /** `challenge`: a key has failed `challengeAfter` times already, so this attempt needs a proof of work. */
+  | { allowed: true; attempt: SignInAttempt; challenge: boolean }
   | { allowed: false; scope: ThrottleScope; lockedUntil: Date; retryAfterMs: number };
 
 export function accountThrottleKey(normalizedEmail: string): string {
@@ -46,6 +67,10 @@ export function accountThrottleKey(normalizedEmail: string): string {
 
 export function addressThrottleKey(ipHash: string): string {
   return `ip:${ipHash}`;
+}
+
+export function deviceThrottleKey(deviceId: string): string {
+  return `device:${deviceId}`;
 }
 
 // Statements that touch several keys lock them in key order (begin inserts in that order too), so
@@ -70,7 +95,7 @@ export class SignInThrottle {
    * Takes one slot on every key, or none: when any key is locked (or full) the slots taken on the
    * others are given back and the refusal names the lock that ends last.
    */
-  async begin(subject: { email: string; ipHash: string | null }): Promise<ThrottleDecision> {
+  async begin(subject: ThrottleSubject): Promise<ThrottleDecision> {
     const keys = this.keysOf(subject);
     const now = this.clock.now();
     const rows = await this.db.$queryRawUnsafe<SlotRow[]>(
@@ -106,12 +131,28 @@ export class SignInThrottle {
     const slots = keys.map(({ scope, key }) => {
       const row = rows.find((r) => r.key === key);
       if (!row) throw new Error(`auth throttle: no row returned for ${scope}`);
-      return { scope, key, windowStartMs: row.window_start_ms, lockedUntilMs: row.locked_until_ms };
+      return {
+        scope,
+        key,
+        windowStartMs: row.window_start_ms,
+        lockedUntilMs: row.locked_until_ms,
+        failuresBefore: row.failures - 1,
+      };
     });
     // A slot was taken exactly when the row is not locked after the statement.
     const taken = slots.filter((s) => s.lockedUntilMs === null);
     const locks = slots.filter((s) => s.lockedUntilMs !== null);
-    if (locks.length === 0) return { allowed: true, attempt: { slots: taken } };
+    if (locks.length === 0) {
+      const challenge = taken.some((s) => {
+        const after = this.rule(s.scope).challengeAfter;
+        return after !== undefined && s.failuresBefore >= after;
+      });
+      return {
+        allowed: true,
+        attempt: { slots: taken.map(({ scope, key, windowStartMs }) => ({ scope, key, windowStartMs })) },
+        challenge,
+      };
+    }
     await this.giveBack(taken);
     const last = locks.reduce((a, b) => ((b.lockedUntilMs ?? 0) > (a.lockedUntilMs ?? 0) ? b : a));
     const lockedUntil = new Date(last.lockedUntilMs ?? now.getTime());
@@ -123,16 +164,16 @@ export class SignInThrottle {
     };
   }
 
-  /** The password matched: the account starts afresh; the address gets its slot back. */
+  /** The password matched: the account (or device) starts afresh; the address gets its slot back. */
   async succeeded(attempt: SignInAttempt): Promise<void> {
-    const account = attempt.slots.filter((s) => s.scope === "account").map((s) => s.key);
+    const account = attempt.slots.filter((s) => s.scope !== "address").map((s) => s.key);
     if (account.length > 0) {
       await this.db.$executeRawUnsafe(
         `DELETE FROM auth_throttles WHERE key IN (SELECT jsonb_array_elements_text($1::jsonb))`,
         JSON.stringify(account),
       );
     }
-    await this.giveBack(attempt.slots.filter((s) => s.scope !== "account"));
+    await this.giveBack(attempt.slots.filter((s) => s.scope === "address"));
   }
 
   /** The password did not match: the slot stays taken; a key that is now full locks until its window ends. */
@@ -149,8 +190,8 @@ export class SignInThrottle {
       JSON.stringify(
         attempt.slots.map((s) => ({
           key: s.key,
-          max_failures: this.policy[s.scope].maxFailures,
-          window_ms: this.policy[s.scope].windowMs,
+          max_failures: this.rule(s.scope).maxFailures,
+          window_ms: this.rule(s.scope).windowMs,
           window_start_ms: s.windowStartMs,
         })),
       ),
@@ -165,7 +206,7 @@ export class SignInThrottle {
   /** Rows whose window and lock are both over carry no information; drop them. Returns how many. */
   async purgeExpired(): Promise<number> {
     const now = this.clock.now();
-    const longest = Math.max(this.policy.account.windowMs, this.policy.address.windowMs);
+    const longest = Math.max(this.policy.account.windowMs, this.policy.address.windowMs, this.rule("device").windowMs);
     return this.db.$executeRawUnsafe(
       `DELETE FROM auth_throttles
        WHERE window_start <= $1::timestamptz AT TIME ZONE 'UTC'
@@ -175,7 +216,16 @@ export class SignInThrottle {
     );
   }
 
-  private keysOf(subject: { email: string; ipHash: string | null }) {
+  private rule(scope: ThrottleScope): ThrottleRule {
+    return scope === "device"
+      ? (this.policy.device ?? { maxFailures: this.policy.account.maxFailures, windowMs: this.policy.account.windowMs })
+      : this.policy[scope];
+  }
+
+  private keysOf(subject: ThrottleSubject) {
+    if (subject.deviceId) {
+      return [{ scope: "device" as const, key: deviceThrottleKey(subject.deviceId), rule: this.rule("device") }];
+    }
     const keys: { scope: ThrottleScope; key: string; rule: ThrottleRule }[] = [
       { scope: "account", key: accountThrottleKey(subject.email), rule: this.policy.account },
     ];

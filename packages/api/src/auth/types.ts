@@ -39,12 +39,16 @@ export interface RequestMeta {
   ipHash: string | null;
   /** Whether the request came over HTTPS; decides the cookie's Secure flag when `secureCookies` is "auto". */
   https?: boolean;
+  /** The device cookie the browser sent (sign-in: its own failure budget; see device-cookie.ts). */
+  deviceCookie?: string | null;
 }
 
 export interface SignedIn {
   user: AuthUser;
   session: AuthSession;
   cookie: SessionCookie;
+  /** Marks this browser as one the account signed in from (OWASP device cookie). */
+  deviceCookie: SessionCookie;
 }
 
 export interface ValidatedSession {

@@ -18,20 +18,26 @@ async function adoptGuest(ctx: Context, user: AuthUser): Promise<MigrationResult
 }
 
 export const authRouter = router({
+  /** A proof-of-work challenge; its solution goes in `proof` of signUp (always) and signIn (when asked). */
+  challenge: publicProcedure.query(({ ctx }) => ctx.services.auth.challenge()),
+
   signUp: publicProcedure.input(signUpInput).mutation(async ({ ctx, input }) => {
-    const { user, cookie } = await ctx.services.auth.signUp(input, { ipHash: ctx.request.ipHash });
+    const { user, cookie, deviceCookie } = await ctx.services.auth.signUp(input, { ipHash: ctx.request.ipHash });
     ctx.cookies.set(cookie);
+    ctx.cookies.set(deviceCookie);
     const migration = await adoptGuest(ctx, user);
     return { user, migration };
   }),
 
   signIn: publicProcedure.input(signInInput).mutation(async ({ ctx, input }) => {
     // The previous session (if any) ends: a fresh id on every sign-in (no session fixation).
-    const { user, cookie } = await ctx.services.auth.signIn(input, {
+    const { user, cookie, deviceCookie } = await ctx.services.auth.signIn(input, {
       ipHash: ctx.request.ipHash,
       previousSessionId: ctx.request.sessionId,
+      deviceCookie: ctx.request.deviceCookie,
     });
     ctx.cookies.set(cookie);
+    ctx.cookies.set(deviceCookie);
     const migration = await adoptGuest(ctx, user);
     return { user, migration };
   }),

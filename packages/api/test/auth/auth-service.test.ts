@@ -3,6 +3,7 @@ import { APP_ERROR_CODES } from "@wavelength/shared";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { AuthService, SESSION_LIFETIME_MS, hashPassword, verifyPassword } from "../../src/auth/index.ts";
 import { DATABASE_ENGINES } from "../support/databases.ts";
+import { TEST_PROOF_OF_WORK, solvedProof } from "../support/proof.ts";
 import { appErrorOf, openAuthTestBed, uniqueEmail, type AuthTestBed } from "./support.ts";
 
 const DAY = 24 * 3600_000;
@@ -22,7 +23,7 @@ for (const engine of DATABASE_ENGINES) {
       it("creates a free user with a 30-day session and a cookie for the server to set", async () => {
         const email = uniqueEmail("ada");
         const before = Date.now();
-        const { user, session, cookie } = await bed.auth.signUp({ email, password: PASSWORD, name: "Ada" }, noIp);
+        const { user, session, cookie } = await bed.signUp({ email, password: PASSWORD, name: "Ada" }, noIp);
         expect(user).toEqual({ id: user.id, email, name: "Ada", tier: "free", role: "user", timezone: "UTC" });
         expect(session.userId).toBe(user.id);
         expect(session.expiresAt.getTime()).toBeGreaterThanOrEqual(before + SESSION_LIFETIME_MS);
@@ -40,7 +41,7 @@ for (const engine of DATABASE_ENGINES) {
 
       it("stores the password as argon2id with m=19456, t=2, p=1, never in clear", async () => {
         const email = uniqueEmail();
-        await bed.auth.signUp({ email, password: PASSWORD }, noIp);
+        await bed.signUp({ email, password: PASSWORD }, noIp);
         const row = await bed.db.prisma.user.findUniqueOrThrow({ where: { email } });
         expect(row.passwordHash).toMatch(/^\$argon2id\$v=19\$m=19456,t=2,p=1\$/);
         expect(row.passwordHash).not.toContain(PASSWORD);
@@ -54,7 +55,7 @@ for (const engine of DATABASE_ENGINES) {
 
       it("normalises the e-mail (case and whitespace) and keeps the browser's zone in canonical spelling", async () => {
         const email = uniqueEmail("Grace");
-        const { user } = await bed.auth.signUp(
+        const { user } = await bed.signUp(
           { email: `  ${email.toUpperCase()}  `, password: PASSWORD, timezone: "america/new_york" },
           noIp,
         );
@@ -64,19 +65,19 @@ for (const engine of DATABASE_ENGINES) {
 
       it("refuses an unknown zone and a short password as VALIDATION_FAILED", async () => {
         const zone = await appErrorOf(
-          bed.auth.signUp({ email: uniqueEmail(), password: PASSWORD, timezone: "Mars/Olympus" }, noIp),
+          bed.signUp({ email: uniqueEmail(), password: PASSWORD, timezone: "Mars/Olympus" }, noIp),
         );
         expect(zone.code).toBe("VALIDATION_FAILED");
         expect(zone.message).toMatch(/^timezone: Unknown time zone/);
-        const short = await appErrorOf(bed.auth.signUp({ email: uniqueEmail(), password: "short" }, noIp));
+        const short = await appErrorOf(bed.signUp({ email: uniqueEmail(), password: "short" }, noIp));
         expect(short.code).toBe("VALIDATION_FAILED");
         expect(short.message).toMatch(/^password: /);
       });
 
       it("refuses a taken e-mail, whatever its case, as CONFLICT", async () => {
         const email = uniqueEmail();
-        await bed.auth.signUp({ email, password: PASSWORD }, noIp);
-        const e = await appErrorOf(bed.auth.signUp({ email: email.toUpperCase(), password: "another password" }, noIp));
+        await bed.signUp({ email, password: PASSWORD }, noIp);
+        const e = await appErrorOf(bed.signUp({ email: email.toUpperCase(), password: "another password" }, noIp));
         expect(e.code).toBe("CONFLICT");
         expect(e.httpStatus).toBe(409);
         expect(e.message).toBe("An account with this email already exists.");
@@ -85,9 +86,9 @@ for (const engine of DATABASE_ENGINES) {
       it("lets exactly one of two racing sign-ups with one e-mail through", async () => {
         const email = uniqueEmail("race");
         const results = await Promise.allSettled([
-          bed.auth.signUp({ email, password: PASSWORD }, noIp),
-          bed.auth.signUp({ email: email.toUpperCase(), password: "other password" }, noIp),
-          bed.auth.signUp({ email, password: "third password" }, noIp),
+          bed.signUp({ email, password: PASSWORD }, noIp),
+          bed.signUp({ email: email.toUpperCase(), password: "other password" }, noIp),
+          bed.signUp({ email, password: "third password" }, noIp),
         ]);
         const ok = results.filter((r) => r.status === "fulfilled");
         const refused = results.filter((r) => r.status === "rejected");
@@ -101,7 +102,7 @@ for (const engine of DATABASE_ENGINES) {
     describe("sign-in", () => {
       it("starts a new session for the right password, with a normalised e-mail", async () => {
         const email = uniqueEmail("Signin");
-        const up = await bed.auth.signUp({ email, password: PASSWORD, timezone: "Asia/Tokyo" }, noIp);
+        const up = await bed.signUp({ email, password: PASSWORD, timezone: "Asia/Tokyo" }, noIp);
         const inn = await bed.auth.signIn({ email: `  ${email.toUpperCase()} `, password: PASSWORD }, noIp);
         expect(inn.user).toEqual(up.user);
         expect(inn.session.id).not.toBe(up.session.id);
@@ -112,7 +113,7 @@ for (const engine of DATABASE_ENGINES) {
 
       it("gives the same answer for a wrong password, an unknown e-mail and an account without a password", async () => {
         const email = uniqueEmail();
-        await bed.auth.signUp({ email, password: PASSWORD }, noIp);
+        await bed.signUp({ email, password: PASSWORD }, noIp);
         const passwordless = uniqueEmail("seeded");
         await bed.db.prisma.user.create({ data: { email: passwordless } });
 
@@ -149,7 +150,7 @@ for (const engine of DATABASE_ENGINES) {
 
       it("never reuses the session the client brought (fixation) and ends it", async () => {
         const email = uniqueEmail();
-        const up = await bed.auth.signUp({ email, password: PASSWORD }, noIp);
+        const up = await bed.signUp({ email, password: PASSWORD }, noIp);
         const inn = await bed.auth.signIn(
           { email, password: PASSWORD },
           { ipHash: null, previousSessionId: up.session.id },
@@ -180,14 +181,14 @@ for (const engine of DATABASE_ENGINES) {
       });
 
       it("does not refresh a session in the first half of its life", async () => {
-        const { session } = await bed.auth.signUp({ email: uniqueEmail(), password: PASSWORD }, noIp);
+        const { session } = await bed.signUp({ email: uniqueEmail(), password: PASSWORD }, noIp);
         const v = await bed.auth.validate(session.id);
         expect(v?.refreshCookie).toBeNull();
         expect(v?.session.expiresAt.getTime()).toBe(session.expiresAt.getTime());
       });
 
       it("treats an expired session as none and deletes it", async () => {
-        const { session } = await bed.auth.signUp({ email: uniqueEmail(), password: PASSWORD }, noIp);
+        const { session } = await bed.signUp({ email: uniqueEmail(), password: PASSWORD }, noIp);
         // Lucia judges expiry with Date.now(), so the row is moved into the past instead of the clock forward.
         await bed.db.prisma.session.update({
           where: { id: session.id },
@@ -198,7 +199,7 @@ for (const engine of DATABASE_ENGINES) {
       });
 
       it("slides the expiry forward in the second half of the lifetime and hands back a refresh cookie", async () => {
-        const { session } = await bed.auth.signUp({ email: uniqueEmail(), password: PASSWORD }, noIp);
+        const { session } = await bed.signUp({ email: uniqueEmail(), password: PASSWORD }, noIp);
         await bed.db.prisma.session.update({
           where: { id: session.id },
           data: { expiresAt: new Date(Date.now() + 10 * DAY) },
@@ -217,7 +218,7 @@ for (const engine of DATABASE_ENGINES) {
       });
 
       it("signs out: the session is gone and the cookie is blanked", async () => {
-        const { session } = await bed.auth.signUp({ email: uniqueEmail(), password: PASSWORD }, noIp);
+        const { session } = await bed.signUp({ email: uniqueEmail(), password: PASSWORD }, noIp);
         const blank = await bed.auth.signOut(session.id);
         expect(blank).toEqual({
           name: "wl_session",
@@ -232,9 +233,9 @@ for (const engine of DATABASE_ENGINES) {
 
       it("signs a user out everywhere, and only that user", async () => {
         const email = uniqueEmail();
-        const a = await bed.auth.signUp({ email, password: PASSWORD }, noIp);
+        const a = await bed.signUp({ email, password: PASSWORD }, noIp);
         const b = await bed.auth.signIn({ email, password: PASSWORD }, noIp);
-        const other = await bed.auth.signUp({ email: uniqueEmail(), password: PASSWORD }, noIp);
+        const other = await bed.signUp({ email: uniqueEmail(), password: PASSWORD }, noIp);
         await bed.auth.signOutEverywhere(a.user.id);
         expect(await bed.auth.validate(a.session.id)).toBeNull();
         expect(await bed.auth.validate(b.session.id)).toBeNull();
@@ -242,7 +243,7 @@ for (const engine of DATABASE_ENGINES) {
       });
 
       it("reflects tier and role changes on the next validation, and drops sessions of deleted users", async () => {
-        const { user, session } = await bed.auth.signUp({ email: uniqueEmail(), password: PASSWORD }, noIp);
+        const { user, session } = await bed.signUp({ email: uniqueEmail(), password: PASSWORD }, noIp);
         await bed.db.prisma.user.update({ where: { id: user.id }, data: { tier: "pro", role: "admin" } });
         expect((await bed.auth.validate(session.id))?.user).toMatchObject({ tier: "pro", role: "admin" });
         await bed.db.prisma.user.delete({ where: { id: user.id } });
@@ -259,8 +260,8 @@ for (const engine of DATABASE_ENGINES) {
       });
 
       it("deletes expired sessions in housekeeping and keeps live ones", async () => {
-        const { session: live } = await bed.auth.signUp({ email: uniqueEmail(), password: PASSWORD }, noIp);
-        const { session: dead } = await bed.auth.signUp({ email: uniqueEmail(), password: PASSWORD }, noIp);
+        const { session: live } = await bed.signUp({ email: uniqueEmail(), password: PASSWORD }, noIp);
+        const { session: dead } = await bed.signUp({ email: uniqueEmail(), password: PASSWORD }, noIp);
         await bed.db.prisma.session.update({ where: { id: dead.id }, data: { expiresAt: new Date(Date.now() - DAY) } });
         await bed.auth.deleteExpired();
         expect(await bed.db.prisma.session.findUnique({ where: { id: dead.id } })).toBeNull();
@@ -270,10 +271,23 @@ for (const engine of DATABASE_ENGINES) {
 
     describe("cookie Secure flag", () => {
       it('follows the request with "auto" (Secure when unknown) and is fixed otherwise', async () => {
-        const auto = new AuthService({ db: bed.db.prisma, clock: bed.clock, secureCookies: "auto" });
+        const auto = new AuthService({
+          db: bed.db.prisma,
+          clock: bed.clock,
+          secureCookies: "auto",
+          proofOfWork: TEST_PROOF_OF_WORK,
+        });
         const always = new AuthService({ db: bed.db.prisma, clock: bed.clock, secureCookies: true });
-        const http = await auto.signUp({ email: uniqueEmail(), password: PASSWORD }, { ipHash: null, https: false });
-        const https = await auto.signUp({ email: uniqueEmail(), password: PASSWORD }, { ipHash: null, https: true });
+        const http = await auto.signUp(
+          { email: uniqueEmail(), password: PASSWORD, proof: await solvedProof(auto) },
+          { ipHash: null, https: false },
+        );
+        const https = await auto.signUp(
+          { email: uniqueEmail(), password: PASSWORD, proof: await solvedProof(auto) },
+          { ipHash: null, https: true },
+        );
+        expect(http.deviceCookie.attributes.secure).toBe(false);
+        expect(https.deviceCookie.attributes.secure).toBe(true);
         expect(http.cookie.attributes.secure).toBe(false);
         expect(https.cookie.attributes.secure).toBe(true);
         expect((await auto.signOut(null)).attributes.secure).toBe(true);

@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { SignInThrottle, accountThrottleKey, addressThrottleKey } from "../../src/auth/index.ts";
+import type { SignInInput } from "@wavelength/shared";
+import { SignInThrottle, accountThrottleKey, addressThrottleKey, type RequestMeta } from "../../src/auth/index.ts";
 import { DATABASE_ENGINES } from "../support/databases.ts";
 import { appErrorOf, openAuthTestBed, uniqueEmail, type AuthTestBed } from "./support.ts";
 
@@ -18,22 +19,27 @@ for (const engine of DATABASE_ENGINES) {
     });
     afterAll(() => bed.close());
 
+    // These tests are about counting: every attempt brings a solved proof of work, which is spent
+    // only when the throttle asks for one (tested in "asks for a proof of work…" below).
+    const signIn = async (input: SignInInput, meta: RequestMeta) =>
+      bed.auth.signIn({ ...input, proof: await bed.proof() }, meta);
+
     async function failTimes(email: string, ipHash: string | null, n: number) {
       for (let i = 0; i < n; i++) {
-        const e = await appErrorOf(bed.auth.signIn({ email, password: WRONG }, { ipHash }));
+        const e = await appErrorOf(signIn({ email, password: WRONG }, { ipHash }));
         expect(e.code, `failure ${i + 1}`).toBe("INVALID_CREDENTIALS");
       }
     }
 
     it("locks an account after 5 failures for the rest of its 15-minute window, even for the right password", async () => {
       const email = uniqueEmail();
-      await bed.auth.signUp({ email, password: PASSWORD }, { ipHash: null });
+      await bed.signUp({ email, password: PASSWORD }, { ipHash: null });
       const start = bed.clock.now().getTime();
       await failTimes(email, freshIp(), 3);
       bed.clock.advance(5 * MINUTE);
       await failTimes(email, freshIp(), 2);
 
-      const e = await appErrorOf(bed.auth.signIn({ email, password: PASSWORD }, { ipHash: freshIp() }));
+      const e = await appErrorOf(signIn({ email, password: PASSWORD }, { ipHash: freshIp() }));
       expect(e.code).toBe("SIGN_IN_THROTTLED");
       expect(e.httpStatus).toBe(429);
       expect(e.message).toBe("Too many sign-in attempts. Try again in 10 minutes.");
@@ -47,11 +53,11 @@ for (const engine of DATABASE_ENGINES) {
       });
 
       bed.clock.advance(10 * MINUTE - 1000);
-      expect((await appErrorOf(bed.auth.signIn({ email, password: PASSWORD }, { ipHash: null }))).details).toEqual({
+      expect((await appErrorOf(signIn({ email, password: PASSWORD }, { ipHash: null }))).details).toEqual({
         retryAfterSeconds: 1,
       });
       bed.clock.advance(1000);
-      await expect(bed.auth.signIn({ email, password: PASSWORD }, { ipHash: null })).resolves.toMatchObject({
+      await expect(signIn({ email, password: PASSWORD }, { ipHash: null })).resolves.toMatchObject({
         user: { email },
       });
     });
@@ -59,38 +65,34 @@ for (const engine of DATABASE_ENGINES) {
     it("throttles unknown e-mails the same way, so refusals reveal no accounts", async () => {
       const email = uniqueEmail("nobody");
       await failTimes(email, null, 5);
-      expect((await appErrorOf(bed.auth.signIn({ email, password: WRONG }, { ipHash: null }))).code).toBe(
-        "SIGN_IN_THROTTLED",
-      );
+      expect((await appErrorOf(signIn({ email, password: WRONG }, { ipHash: null }))).code).toBe("SIGN_IN_THROTTLED");
     });
 
     it("counts the normalised e-mail, whatever its spelling", async () => {
       const email = uniqueEmail();
       for (const spelling of [email, email.toUpperCase(), ` ${email} `, email, `${email.toUpperCase()}  `]) {
-        await appErrorOf(bed.auth.signIn({ email: spelling, password: WRONG }, { ipHash: null }));
+        await appErrorOf(signIn({ email: spelling, password: WRONG }, { ipHash: null }));
       }
-      expect((await appErrorOf(bed.auth.signIn({ email, password: WRONG }, { ipHash: null }))).code).toBe(
-        "SIGN_IN_THROTTLED",
-      );
+      expect((await appErrorOf(signIn({ email, password: WRONG }, { ipHash: null }))).code).toBe("SIGN_IN_THROTTLED");
     });
 
     it("resets the account's counter on a successful sign-in", async () => {
       const email = uniqueEmail();
-      await bed.auth.signUp({ email, password: PASSWORD }, { ipHash: null });
+      await bed.signUp({ email, password: PASSWORD }, { ipHash: null });
       await failTimes(email, null, 4);
-      await bed.auth.signIn({ email, password: PASSWORD }, { ipHash: null });
+      await signIn({ email, password: PASSWORD }, { ipHash: null });
       expect(await bed.db.prisma.authThrottle.findUnique({ where: { key: accountThrottleKey(email) } })).toBeNull();
       await failTimes(email, null, 4);
-      await expect(bed.auth.signIn({ email, password: PASSWORD }, { ipHash: null })).resolves.toBeDefined();
+      await expect(signIn({ email, password: PASSWORD }, { ipHash: null })).resolves.toBeDefined();
     });
 
     it("locks an address after 20 failures across accounts; other addresses and the account elsewhere go on", async () => {
       const ip = freshIp();
       const victim = uniqueEmail("victim");
-      await bed.auth.signUp({ email: victim, password: PASSWORD }, { ipHash: null });
+      await bed.signUp({ email: victim, password: PASSWORD }, { ipHash: null });
       for (let i = 0; i < 5; i++) await failTimes(uniqueEmail(`spray${i}`), ip, 4);
 
-      const e = await appErrorOf(bed.auth.signIn({ email: victim, password: PASSWORD }, { ipHash: ip }));
+      const e = await appErrorOf(signIn({ email: victim, password: PASSWORD }, { ipHash: ip }));
       expect(e.code).toBe("SIGN_IN_THROTTLED");
       expect(e.message).toBe("Too many sign-in attempts. Try again in 15 minutes.");
       const row = await bed.db.prisma.authThrottle.findUniqueOrThrow({ where: { key: addressThrottleKey(ip) } });
@@ -101,18 +103,16 @@ for (const engine of DATABASE_ENGINES) {
         { failures: 0, lockedUntil: null },
       );
 
-      await expect(
-        bed.auth.signIn({ email: victim, password: PASSWORD }, { ipHash: freshIp() }),
-      ).resolves.toBeDefined();
+      await expect(signIn({ email: victim, password: PASSWORD }, { ipHash: freshIp() })).resolves.toBeDefined();
       bed.clock.advance(15 * MINUTE);
-      await expect(bed.auth.signIn({ email: victim, password: PASSWORD }, { ipHash: ip })).resolves.toBeDefined();
+      await expect(signIn({ email: victim, password: PASSWORD }, { ipHash: ip })).resolves.toBeDefined();
     });
 
     it("does not count successful sign-ins against the address", async () => {
       const ip = freshIp();
       const email = uniqueEmail();
-      await bed.auth.signUp({ email, password: PASSWORD }, { ipHash: null });
-      for (let i = 0; i < 25; i++) await bed.auth.signIn({ email, password: PASSWORD }, { ipHash: ip });
+      await bed.signUp({ email, password: PASSWORD }, { ipHash: null });
+      for (let i = 0; i < 25; i++) await signIn({ email, password: PASSWORD }, { ipHash: ip });
       const row = await bed.db.prisma.authThrottle.findUniqueOrThrow({ where: { key: addressThrottleKey(ip) } });
       expect(row.failures).toBe(0);
       expect(row.lockedUntil).toBeNull();
@@ -120,14 +120,14 @@ for (const engine of DATABASE_ENGINES) {
 
     it("checks at most 5 passwords per account under concurrent guessing", async () => {
       const email = uniqueEmail();
-      await bed.auth.signUp({ email, password: PASSWORD }, { ipHash: null });
+      await bed.signUp({ email, password: PASSWORD }, { ipHash: null });
       // One address too: on PostgreSQL this also shows that concurrent attempts on the same two keys do not deadlock.
       const ip = freshIp();
       const results = await Promise.allSettled(
         Array.from({ length: 12 }, (_, i) =>
           i % 4 === 3
-            ? bed.auth.signIn({ email: uniqueEmail("bystander"), password: WRONG }, { ipHash: ip })
-            : bed.auth.signIn({ email, password: `${WRONG} ${i}` }, { ipHash: ip }),
+            ? signIn({ email: uniqueEmail("bystander"), password: WRONG }, { ipHash: ip })
+            : signIn({ email, password: `${WRONG} ${i}` }, { ipHash: ip }),
         ),
       );
       const codes = results.map((r) => (r.status === "rejected" ? (r.reason as { code: string }).code : "OK"));

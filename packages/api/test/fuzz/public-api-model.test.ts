@@ -4,6 +4,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { appRouter, subjectOf, type Identity } from "../../src/index.ts";
 import { accountingTotals } from "../chat/support.ts";
 import { DATABASE_ENGINES } from "../support/databases.ts";
+import { solvedProof } from "../support/proof.ts";
 import { anonymousCaller, openTestApp, userCaller, type TestApp } from "../support/services.ts";
 import { FUZZ_SEED, runs } from "./support/arbitraries.ts";
 
@@ -116,8 +117,14 @@ const ACTIONS: Record<string, Action> = {
     w.actors[me].caller.profile.update({ timezone: ["Pacific/Kiritimati", "Pacific/Pago_Pago", "UTC"][pick % 3]! }),
   "profile.usage": (w, me) => w.actors[me].caller.profile.usage({ ...range(), granularity: "hour" }),
   "auth.me": (w, me) => w.actors[me].caller.auth.me(),
-  "auth.signUp": (w, me) =>
-    w.actors[me].caller.auth.signUp({ email: victim(w, me).email ?? "victim@example.com", password: "guess me 12345" }),
+  "auth.challenge": (w, me) => w.actors[me].caller.auth.challenge(),
+  // With a solved proof of work, so the attempt gets as far as the taken e-mail.
+  "auth.signUp": async (w, me) =>
+    w.actors[me].caller.auth.signUp({
+      email: victim(w, me).email ?? "victim@example.com",
+      password: "guess me 12345",
+      proof: await solvedProof(w.actors[me].caller.auth),
+    }),
   "auth.signIn": (w, me) =>
     w.actors[me].caller.auth.signIn({ email: victim(w, me).email ?? "victim@example.com", password: "guess me 12345" }),
   "auth.signOut": (w, me) => w.actors[me].caller.auth.signOut(),

@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { appRouter, createCaller, createInnerContext, type Identity } from "../../src/index.ts";
+import { solvedProof } from "../support/proof.ts";
 import { anonymousCaller, openTestApp, serviceCaller, userCaller, type TestApp } from "../support/services.ts";
 
 type Caller = ReturnType<typeof createCaller>;
@@ -70,10 +71,17 @@ const PROBES: Record<string, (w: World) => Promise<void>> = {
       code: "NOT_FOUND",
     });
   },
+  "auth.challenge": async (w) => {
+    // A challenge is about nobody: the same shape for anyone, signed, and never the same twice.
+    const [one, two] = [await w.visitor.auth.challenge(), await w.b.auth.challenge()];
+    expect(one.signature).toMatch(/^[0-9a-f]{64}$/);
+    expect(one.signature).not.toBe(two.signature);
+  },
   "auth.signUp": async (w) => {
-    await expect(w.visitor.auth.signUp({ email: w.a.email, password: "another password 1" })).rejects.toMatchObject({
-      code: "CONFLICT",
-    });
+    const proof = await solvedProof(w.visitor.auth);
+    await expect(
+      w.visitor.auth.signUp({ email: w.a.email, password: "another password 1", proof }),
+    ).rejects.toMatchObject({ code: "CONFLICT" });
   },
   "auth.signIn": async (w) => {
     await expect(w.visitor.auth.signIn({ email: w.a.email, password: "not A's password" })).rejects.toMatchObject({
@@ -186,7 +194,10 @@ describe("isolation across every procedure", () => {
   beforeAll(async () => {
     app = await openTestApp("pglite");
     const email = `a-${Date.now()}@example.com`;
-    const signedUp = await app.services.auth.signUp({ email, password: "A's own password 1" }, { ipHash: null });
+    const signedUp = await app.services.auth.signUp(
+      { email, password: "A's own password 1", proof: await solvedProof(app.services.auth) },
+      { ipHash: null },
+    );
     const identity: Identity = {
       kind: "user",
       userId: signedUp.user.id,

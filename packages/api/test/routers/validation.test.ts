@@ -71,9 +71,13 @@ const BAD: Record<string, { input: unknown; field: string }[]> = {
     { input: { email: "a@b.example", password: "p".repeat(10_240) }, field: "password" },
     { input: { email: "a@b.example", password: "long enough 123", timezone: "Mars/Base" }, field: "timezone" },
     { input: { email: "a@b.example", password: "long enough 123", tier: "pro" }, field: "(input)" },
+    { input: { email: "a@b.example", password: "        " }, field: "password" },
+    { input: { email: "a@b.example", password: "long enough 123", proof: "" }, field: "proof" },
+    { input: { email: "a@b.example", password: "long enough 123", proof: "p".repeat(5000) }, field: "proof" },
   ],
   "auth.signIn": [
     { input: { email: "", password: "x" }, field: "email" },
+    { input: { email: "a@b.example", password: "x", proof: 42 }, field: "proof" },
     { input: { email: "a@b.example", password: "" }, field: "password" },
     { input: { email: "a@b.example", password: "x".repeat(10_240) }, field: "password" },
   ],

@@ -10,6 +10,7 @@ import {
   type ServiceOptions,
 } from "../../src/index.ts";
 import { freshDatabase, type TestDatabase } from "./databases.ts";
+import { TEST_PROOF_OF_WORK } from "./proof.ts";
 
 export interface TestApp {
   target: TestDatabase;
@@ -21,10 +22,12 @@ export interface TestApp {
 export async function openTestApp(engine: "pglite" | "postgres", options: ServiceOptions = {}): Promise<TestApp> {
   const target = await freshDatabase(engine);
   const db = await target.open();
-  // Tests run the demo model without its typing delay unless they ask for one.
+  // Tests run the demo model without its typing delay, and solve proofs of work in milliseconds,
+  // unless they ask otherwise.
   const services = createServices(db.prisma, {
     sql: db.sql,
     providers: { demo: { enabled: true, tokenDelayMs: 0 } },
+    proofOfWork: TEST_PROOF_OF_WORK,
     ...options,
   });
   return {

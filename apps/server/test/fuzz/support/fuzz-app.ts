@@ -5,7 +5,9 @@ import { createServices, type Services } from "@wavelength/api";
 import type { Database } from "@wavelength/db";
 import { freshPglite, type TestDatabase } from "../../../../../packages/api/test/support/databases.ts";
 import { buildApp } from "../../../src/app.ts";
-import { loadEnv } from "../../../src/env.ts";
+import { authConfig, loadEnv } from "../../../src/env.ts";
+import { injectedProof } from "../../support/proof.ts";
+import { TEST_AUTH_ENV } from "../../support/test-server.ts";
 
 export const ADMIN_TOKEN = "fuzz-admin-token-0123456789";
 
@@ -38,8 +40,10 @@ export async function openFuzzApp(): Promise<FuzzApp> {
   const target: TestDatabase = freshPglite();
   const db: Database = await target.open();
   const loggedErrors: string[] = [];
+  const env = loadEnv({ SESSION_SECRET: "f".repeat(40), ADMIN_TOKEN, LOG_LEVEL: "silent", ...TEST_AUTH_ENV });
   const services = createServices(db.prisma, {
     sql: db.sql,
+    ...authConfig(env),
     providers: { demo: { enabled: true, tokenDelayMs: 0 } },
     logger: {
       info() {},
@@ -49,7 +53,6 @@ export async function openFuzzApp(): Promise<FuzzApp> {
       },
     },
   });
-  const env = loadEnv({ SESSION_SECRET: "f".repeat(40), ADMIN_TOKEN, LOG_LEVEL: "silent" });
   const app = await buildApp({ env, services, logger: false });
 
   const visitor = await app.inject({ method: "GET", url: "/api/trpc/usage.status" });
@@ -57,7 +60,9 @@ export async function openFuzzApp(): Promise<FuzzApp> {
   const signUp = await app.inject({
     method: "POST",
     url: "/api/trpc/auth.signUp",
-    payload: JSON.stringify({ json: { email: "fuzz-user@x.example", password: "fuzz password 123" } }),
+    payload: JSON.stringify({
+      json: { email: "fuzz-user@x.example", password: "fuzz password 123", proof: await injectedProof(app) },
+    }),
     headers: { "content-type": "application/json" },
   });
   let session = signUp.cookies.find((c) => c.name === "wl_session")!.value;
@@ -90,7 +95,7 @@ export async function openFuzzApp(): Promise<FuzzApp> {
       const r = await app.inject({
         method: "POST",
         url: "/api/trpc/auth.signUp",
-        payload: JSON.stringify({ json: { email, password: "fuzz password 123" } }),
+        payload: JSON.stringify({ json: { email, password: "fuzz password 123", proof: await injectedProof(app) } }),
         headers: { "content-type": "application/json" },
       });
       const cookie = r.cookies.find((c) => c.name === "wl_session")!.value;

@@ -1,8 +1,9 @@
-import { signInInput, signUpInput } from "@wavelength/shared";
+import { signInInput, signUpInput, type SignUpInput } from "@wavelength/shared";
 import { useEffect, useId, useRef, useState, type FormEvent, type KeyboardEvent } from "react";
-import { fieldErrorsOf, messageOf } from "../../lib/trpc-error.ts";
+import { appErrorCodeOf, fieldErrorsOf, messageOf } from "../../lib/trpc-error.ts";
 import { trpc } from "../../trpc.ts";
 import { CloseIcon } from "../icons.tsx";
+import { useProofOfWork } from "./use-proof-of-work.ts";
 
 export type AuthTab = "signup" | "signin";
 
@@ -79,14 +80,26 @@ export function AuthModal({ initialTab, onClose }: { initialTab: AuthTab; onClos
   );
 }
 
+const FIELDS = ["name", "email", "password"];
+const CHALLENGE_FAILED = "This browser could not be verified. Please try again.";
+
 function AuthForm({ tab, onDone }: { tab: AuthTab; onDone: () => void }) {
   const utils = trpc.useUtils();
   const signUp = trpc.auth.signUp.useMutation();
   const signIn = trpc.auth.signIn.useMutation();
-  const pending = signUp.isPending || signIn.isPending;
+  const { prepare, take } = useProofOfWork();
+  const [working, setWorking] = useState(false);
+  // Sign-in asks for a proof of work only after failures; once asked, every later try brings one.
+  const [signInNeedsProof, setSignInNeedsProof] = useState(false);
+  const pending = working || signUp.isPending || signIn.isPending;
   const [fieldErrors, setFieldErrors] = useState<Record<string, string[]>>({});
   const [formError, setFormError] = useState<string | null>(null);
   const ids = { name: useId(), email: useId(), password: useId() };
+
+  // Every sign-up needs a proof: solve it while the visitor types.
+  useEffect(() => {
+    if (tab === "signup") prepare().catch(() => {});
+  }, [tab, prepare]);
 
   const submit = async (e: FormEvent<HTMLFormElement>) => {
     e.preventDefault();
@@ -111,16 +124,34 @@ function AuthForm({ tab, onDone }: { tab: AuthTab; onDone: () => void }) {
     }
     setFieldErrors({});
     setFormError(null);
+    setWorking(true);
+    const send = async (proof: string | undefined) => {
+      if (tab === "signup") await signUp.mutateAsync({ ...(parsed.data as SignUpInput), proof });
+      else await signIn.mutateAsync({ ...parsed.data, proof });
+    };
+    let needsProof = tab === "signup" || signInNeedsProof;
     try {
-      if (tab === "signup") await signUp.mutateAsync(parsed.data);
-      else await signIn.mutateAsync(parsed.data);
+      try {
+        await send(needsProof ? await take() : undefined);
+      } catch (error) {
+        // Asked for a proof (sign-in after failures), or ours expired: solve one and try once more.
+        if (appErrorCodeOf(error) !== "CHALLENGE_REQUIRED") throw error;
+        needsProof = true;
+        if (tab === "signin") setSignInNeedsProof(true);
+        await send(await take());
+      }
       // Everything cached belonged to the visitor: reload as the account (same conversation ids).
       await utils.invalidate();
       onDone();
     } catch (error) {
-      const fields = fieldErrorsOf(error);
+      const fields = Object.fromEntries(Object.entries(fieldErrorsOf(error)).filter(([k]) => FIELDS.includes(k)));
       if (Object.keys(fields).length > 0) setFieldErrors(fields);
+      else if (appErrorCodeOf(error) === "CHALLENGE_REQUIRED") setFormError(CHALLENGE_FAILED);
       else setFormError(messageOf(error));
+      // The proof was spent (or never made): have the next one ready.
+      if (needsProof) prepare().catch(() => {});
+    } finally {
+      setWorking(false);
     }
   };
 
