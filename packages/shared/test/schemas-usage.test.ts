@@ -58,6 +58,9 @@ describe("usageStatusInput and usageInitInput", () => {
   });
 });
 
+/** Sync is a service call naming the subject it reports for. */
+const SUBJECT = "user:u1";
+
 describe("usageSyncInput", () => {
   const NOW = new Date("2026-03-29T12:00:00.000Z");
   beforeEach(() => {
@@ -81,6 +84,7 @@ describe("usageSyncInput", () => {
 
   test("accepts a batch; ISO strings become Dates", () => {
     const parsed = usageSyncInput.parse({
+      subject: SUBJECT,
       records: [
         record(),
         record({
@@ -94,11 +98,13 @@ describe("usageSyncInput", () => {
   });
 
   test("batch size is 1..100", () => {
-    expectRefused(usageSyncInput, { records: [] }, "records");
+    expectRefused(usageSyncInput, { subject: SUBJECT, records: [] }, "records");
     const many = Array.from({ length: 101 }, (_, i) => record({ idempotencyKey: `evt_${String(i).padStart(8, "0")}` }));
-    expectRefused(usageSyncInput, { records: many }, "records");
-    expect(usageSyncInput.safeParse({ records: many.slice(0, 100) }).success).toBe(true);
-    expectRefused(usageSyncInput, {}, "records");
+    expectRefused(usageSyncInput, { subject: SUBJECT, records: many }, "records");
+    expect(usageSyncInput.safeParse({ subject: SUBJECT, records: many.slice(0, 100) }).success).toBe(true);
+    expectRefused(usageSyncInput, { subject: SUBJECT }, "records");
+    expectRefused(usageSyncInput, { records: [record()] }, "subject");
+    expectRefused(usageSyncInput, { subject: "ip:abc", records: [record()] }, "subject");
   });
 
   test("refuses bad numbers on every count with the record's path", () => {
@@ -107,20 +113,29 @@ describe("usageSyncInput", () => {
         expectRefused(
           usageSyncInput,
           {
+            subject: SUBJECT,
             records: [record(), record({ idempotencyKey: "evt_00000002", [field]: bad })],
           },
           `records.1.${field}`,
         );
       }
     }
-    expectRefused(usageSyncInput, { records: [record({ inputTokens: 10_000_001 })] }, "records.0.inputTokens");
-    expectRefused(usageSyncInput, { records: [record({ costMicros: 1e12 + 1 })] }, "records.0.costMicros");
+    expectRefused(
+      usageSyncInput,
+      { subject: SUBJECT, records: [record({ inputTokens: 10_000_001 })] },
+      "records.0.inputTokens",
+    );
+    expectRefused(
+      usageSyncInput,
+      { subject: SUBJECT, records: [record({ costMicros: 1e12 + 1 })] },
+      "records.0.costMicros",
+    );
   });
 
   test("cached tokens are part of input tokens", () => {
     expectRefused(
       usageSyncInput,
-      { records: [record({ inputTokens: 100, cachedInputTokens: 101 })] },
+      { subject: SUBJECT, records: [record({ inputTokens: 100, cachedInputTokens: 101 })] },
       "records.0.cachedInputTokens",
       "cannot exceed",
     );
@@ -128,28 +143,51 @@ describe("usageSyncInput", () => {
 
   test("occurredAt: at most 5 minutes ahead, at most 35 days old", () => {
     const at = (iso: string) => ({
+      subject: SUBJECT,
       records: [record({ occurredAt: new Date(iso) })],
     });
     expect(usageSyncInput.safeParse(at("2026-03-29T12:05:00.000Z")).success).toBe(true);
     expectRefused(usageSyncInput, at("2026-03-29T12:05:00.001Z"), "records.0.occurredAt", "future");
     expect(usageSyncInput.safeParse(at("2026-02-22T12:00:00.000Z")).success).toBe(true); // exactly 35 days
     expectRefused(usageSyncInput, at("2026-02-22T11:59:59.999Z"), "records.0.occurredAt", "35 days");
-    expectRefused(usageSyncInput, { records: [record({ occurredAt: new Date(Number.NaN) })] }, "records.0.occurredAt");
-    expectRefused(usageSyncInput, { records: [record({ occurredAt: "2026-03-29" })] }, "records.0.occurredAt");
+    expectRefused(
+      usageSyncInput,
+      { subject: SUBJECT, records: [record({ occurredAt: new Date(Number.NaN) })] },
+      "records.0.occurredAt",
+    );
+    expectRefused(
+      usageSyncInput,
+      { subject: SUBJECT, records: [record({ occurredAt: "2026-03-29" })] },
+      "records.0.occurredAt",
+    );
   });
 
   test("idempotency keys: well formed and unique within the batch", () => {
-    expectRefused(usageSyncInput, { records: [record({ idempotencyKey: "short" })] }, "records.0.idempotencyKey");
     expectRefused(
       usageSyncInput,
-      { records: [record({ idempotencyKey: "k".repeat(129) })] },
+      { subject: SUBJECT, records: [record({ idempotencyKey: "short" })] },
       "records.0.idempotencyKey",
     );
-    expectRefused(usageSyncInput, { records: [record(), record()] }, "records.1.idempotencyKey", "Duplicate");
+    expectRefused(
+      usageSyncInput,
+      { subject: SUBJECT, records: [record({ idempotencyKey: "k".repeat(129) })] },
+      "records.0.idempotencyKey",
+    );
+    expectRefused(
+      usageSyncInput,
+      { subject: SUBJECT, records: [record(), record()] },
+      "records.1.idempotencyKey",
+      "Duplicate",
+    );
   });
 
   test("refuses unknown fields in the batch and in a record", () => {
-    expectUnknownFieldRefused(usageSyncInput, { records: [record()], force: true }, "", "force");
-    expectUnknownFieldRefused(usageSyncInput, { records: [record({ subject: "user:x" })] }, "records.0", "subject");
+    expectUnknownFieldRefused(usageSyncInput, { subject: SUBJECT, records: [record()], force: true }, "", "force");
+    expectUnknownFieldRefused(
+      usageSyncInput,
+      { subject: SUBJECT, records: [record({ subject: "user:x" })] },
+      "records.0",
+      "subject",
+    );
   });
 });
