@@ -23,6 +23,7 @@ import { TRPCError } from "@trpc/server";
 import { anonymousId, existingAnonymousId } from "./anonymous-cookie.ts";
 import { clientAddress, hashAddress } from "./client-address.ts";
 import type { Env } from "./env.ts";
+import { registerOpenAIRoutes } from "./routes/openai-compat.ts";
 import { registerExportRoute } from "./routes/usage-export.ts";
 import { isSameOrigin } from "./same-origin.ts";
 
@@ -193,6 +194,7 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
   });
 
   registerExportRoute(app, contextFor);
+  await registerOpenAIRoutes(app, services);
 
   app.get("/api/health", async (_req, reply) => {
     try {

@@ -1,5 +1,5 @@
 import type { FastifyInstance } from "fastify";
-import { createServices, type Services } from "@wavelength/api";
+import { createServices, type ServiceOptions, type Services } from "@wavelength/api";
 import type { Database } from "@wavelength/db";
 import { freshPglite } from "../../../../packages/api/test/support/databases.ts";
 import { buildApp } from "../../src/app.ts";
@@ -14,12 +14,15 @@ export interface TestServer {
 
 /**
  * The HTTP host on a fresh PGlite database cloned from the migrated template, driven through
- * fastify's `inject`. `env` adds to (or overrides) a quiet test environment.
+ * fastify's `inject`. `env` adds to (or overrides) a quiet test environment; `options` to the services.
  */
-export async function openTestServer(env: Record<string, string> = {}): Promise<TestServer> {
+export async function openTestServer(
+  env: Record<string, string> = {},
+  options: ServiceOptions = {},
+): Promise<TestServer> {
   const target = freshPglite();
   const db = await target.open();
-  const services = createServices(db.prisma, { sql: db.sql });
+  const services = createServices(db.prisma, { sql: db.sql, ...options });
   const app = await buildApp({
     env: loadEnv({ SESSION_SECRET: "s".repeat(40), LOG_LEVEL: "silent", ...env }),
     services,
@@ -31,6 +34,7 @@ export async function openTestServer(env: Record<string, string> = {}): Promise<
     services,
     async close() {
       await app.close();
+      await services.openai.abortAll();
       await db.close();
       await target.drop();
     },

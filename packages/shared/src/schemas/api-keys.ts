@@ -3,7 +3,14 @@
 
 import { z } from "zod";
 import type { QuotaDimensionStatus } from "../quota-math.ts";
-import { instantSchema, MAX_LIMIT_VALUE, modelSchema, providerSchema, storableText, userIdSchema } from "./primitives.ts";
+import {
+  instantSchema,
+  MAX_LIMIT_VALUE,
+  modelSchema,
+  providerSchema,
+  storableText,
+  userIdSchema,
+} from "./primitives.ts";
 
 /** Every secret starts with this, so secret scanners and humans recognise one. */
 export const API_KEY_PREFIX = "wl_";
