@@ -304,6 +304,23 @@ describe("OpenAI-compatible endpoint with real clients", () => {
     expect(await eventsOf(key.id)).toHaveLength(2);
   });
 
+  it("puts the API's usage in the user's export, broken down by key", async () => {
+    const { key, secret } = await newKey();
+    await client(secret).chat.completions.create({ model: "demo-1", ...ask, max_tokens: 8 });
+    const { session } = await server.services.auth.createSessionFor(userId);
+    const from = new Date(Date.now() - 3_600_000).toISOString();
+    const to = new Date(Date.now() + 3_600_000).toISOString();
+    const r = await server.app.inject({
+      method: "GET",
+      url: `/api/usage/export?format=json&from=${from}&to=${to}`,
+      cookies: { [server.services.auth.cookieName]: session.id },
+    });
+    expect(r.statusCode).toBe(200);
+    const body = r.json<{ byKey: { keyId: string; requests: number }[]; totals: { requests: number } }>();
+    expect(body.byKey.find((k) => k.keyId === key.id)).toMatchObject({ requests: 1 });
+    expect(body.totals.requests).toBeGreaterThanOrEqual(body.byKey.reduce((n, k) => n + k.requests, 0));
+  });
+
   it("admits exactly 50 of 200 concurrent requests on a key capped at 50", async () => {
     const { key, secret } = await newKey({ limits: { daily: { requests: 50 } } });
     const c = client(secret);
