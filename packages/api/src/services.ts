@@ -98,7 +98,7 @@ export function createServices(db: Db, options: ServiceOptions = {}): Services {
   const prices = new PriceBook(db, { fallback: options.fallbackPrice ?? DEFAULT_FALLBACK_PRICE });
   const registry = createProviderRegistry(options.providers ?? { demo: { enabled: true, tokenDelayMs: 15 } });
   const chat = new ChatService({ db, engine, registry, prices, clock, logger, ...options.chat });
-  const apiKeys = new ApiKeyService({ db, engine, registry, clock, logger });
+  const apiKeys = new ApiKeyService({ db, sql: options.sql, engine, registry, clock, logger });
   const openai = new OpenAICompatService({ db, engine, registry, prices, clock, logger, ...options.openaiCompat });
   return { db, auth, chat, apiKeys, openai, registry, prices, engine, outbox, worker, clock, logger };
 }

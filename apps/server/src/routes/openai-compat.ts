@@ -1,3 +1,4 @@
+import { performance } from "node:perf_hooks";
 import type { FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
 import {
   OpenAIError,
@@ -33,6 +34,7 @@ function rawSink(req: FastifyRequest, reply: FastifyReply): CompletionSink {
     if (!res.writableFinished) gone.abort();
   });
   const common = { "x-request-id": req.id };
+  let corked = false;
   return {
     closed: gone.signal,
     json(status, headers, body) {
@@ -54,7 +56,18 @@ function rawSink(req: FastifyRequest, reply: FastifyReply): CompletionSink {
       res.flushHeaders();
     },
     write(data) {
-      if (!gone.signal.aborted && data !== "") res.write(data);
+      if (gone.signal.aborted || data === "") return;
+      // Chunks that arrive together (one network read of the provider's stream) leave in one write
+      // at the end of this turn of the event loop, not one system call each.
+      if (!corked) {
+        corked = true;
+        res.cork();
+        setImmediate(() => {
+          corked = false;
+          res.uncork();
+        });
+      }
+      res.write(data);
     },
     end() {
       if (!gone.signal.aborted) res.end();
@@ -68,6 +81,7 @@ function rawSink(req: FastifyRequest, reply: FastifyReply): CompletionSink {
  * including for bodies fastify refuses (not JSON, too large).
  */
 export async function registerOpenAIRoutes(app: FastifyInstance, services: Services): Promise<void> {
+  const authMs = new WeakMap<FastifyRequest, number>();
   await app.register(
     async (v1) => {
       v1.setErrorHandler((error: Error & { statusCode?: number }, req, reply) => {
@@ -108,7 +122,9 @@ export async function registerOpenAIRoutes(app: FastifyInstance, services: Servi
 
       /** The key behind the bearer, or null after answering 401. */
       const authenticate = async (req: FastifyRequest, reply: FastifyReply): Promise<AuthenticatedKey | null> => {
+        const started = performance.now();
         const auth = await services.apiKeys.authenticate(bearerOf(req));
+        authMs.set(req, performance.now() - started);
         if (auth.ok) return auth.key;
         await sendError(reply, openAIUnauthorized(auth.reason));
         return null;
@@ -136,7 +152,9 @@ export async function registerOpenAIRoutes(app: FastifyInstance, services: Servi
             ),
           );
         }
-        await services.openai.completions(key, req.body, idem ?? null, rawSink(req, reply));
+        await services.openai.completions(key, req.body, idem ?? null, rawSink(req, reply), {
+          auth: authMs.get(req) ?? 0,
+        });
         return reply;
       });
     },

@@ -13,7 +13,7 @@ import {
   type ApiKeyView,
   type TierName,
 } from "@wavelength/shared";
-import type { Db } from "@wavelength/db";
+import type { Db, SqlClient } from "@wavelength/db";
 import type { Clock, LimitRowSpec, Logger, QuotaEngine, SubjectRef } from "../metering/index.ts";
 import type { ProviderRegistry } from "../providers/index.ts";
 import { hashSecret, looksLikeSecret, newSecret, visiblePrefix } from "./secret.ts";
@@ -97,6 +97,8 @@ function keySubjectRef(keyId: string, tier: TierName, timeZone: string, limits: 
 
 export interface ApiKeyServiceOptions {
   db: Db;
+  /** Plain SQL on the same database: authentication runs on every API request. */
+  sql?: SqlClient;
   engine: QuotaEngine;
   registry: ProviderRegistry;
   clock: Clock;
@@ -255,25 +257,23 @@ export class ApiKeyService {
     if (!looksLikeSecret(secret)) return { ok: false, reason: "invalid" };
     const { db, clock } = this.o;
     // Times as epoch milliseconds: Prisma's PGlite adapter misreads timestamptz outside UTC (see TOOLCHAIN).
-    const rows = await db.$queryRawUnsafe<
-      {
-        id: string;
-        userId: string;
-        models: string[] | null;
-        dReq: number | null;
-        dTok: number | null;
-        dCost: number | null;
-        mReq: number | null;
-        mTok: number | null;
-        mCost: number | null;
-        expiresMs: number | null;
-        revoked: boolean;
-        lastUsedMs: number | null;
-        tier: string;
-        timezone: string;
-      }[]
-    >(
-      `SELECT k.id, k.user_id AS "userId", k.models,
+    type Row = {
+      id: string;
+      userId: string;
+      models: string[] | null;
+      dReq: number | null;
+      dTok: number | null;
+      dCost: number | null;
+      mReq: number | null;
+      mTok: number | null;
+      mCost: number | null;
+      expiresMs: number | null;
+      revoked: boolean;
+      lastUsedMs: number | null;
+      tier: string;
+      timezone: string;
+    };
+    const text = `SELECT k.id, k.user_id AS "userId", k.models,
               k.daily_request_limit AS "dReq", k.daily_token_limit::float8 AS "dTok",
               k.daily_cost_limit_micros::float8 AS "dCost", k.monthly_request_limit AS "mReq",
               k.monthly_token_limit::float8 AS "mTok", k.monthly_cost_limit_micros::float8 AS "mCost",
@@ -282,9 +282,9 @@ export class ApiKeyService {
               extract(epoch FROM k.last_used_at)::float8 * 1000 AS "lastUsedMs",
               u.tier::text AS tier, u.timezone
        FROM api_keys k JOIN users u ON u.id = k.user_id
-       WHERE k.secret_hash = $1`,
-      hashSecret(secret),
-    );
+       WHERE k.secret_hash = $1`;
+    const hash = hashSecret(secret);
+    const rows = this.o.sql ? await this.o.sql.query<Row>(text, [hash]) : await db.$queryRawUnsafe<Row[]>(text, hash);
     const k = rows[0];
     if (!k || (k.tier !== "free" && k.tier !== "pro")) return { ok: false, reason: "invalid" };
     if (k.revoked) return { ok: false, reason: "revoked" };

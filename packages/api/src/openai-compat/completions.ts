@@ -1,4 +1,5 @@
 import { randomUUID } from "node:crypto";
+import { performance } from "node:perf_hooks";
 import { describeDenial, isAppError, type QuotaDenial } from "@wavelength/shared";
 import { isDatabaseUnavailable, type Db } from "@wavelength/db";
 import type { AuthenticatedKey } from "../api-keys/api-key-service.ts";
@@ -107,8 +108,15 @@ export class OpenAICompatService {
   }
 
   /** POST /v1/chat/completions. Never throws: every outcome is written to the sink. */
-  async completions(key: AuthenticatedKey, body: unknown, idempotencyKey: string | null, sink: CompletionSink) {
-    const work = this.handle(key, body, idempotencyKey, sink);
+  async completions(
+    key: AuthenticatedKey,
+    body: unknown,
+    idempotencyKey: string | null,
+    sink: CompletionSink,
+    /** Durations measured before (e.g. the route's key lookup), for the Server-Timing header. */
+    timing: Record<string, number> = {},
+  ) {
+    const work = this.handle(key, body, idempotencyKey, sink, timing);
     this.inflight.add(work);
     try {
       await work;
@@ -128,10 +136,16 @@ export class OpenAICompatService {
     await this.drain();
   }
 
-  private async handle(key: AuthenticatedKey, body: unknown, idempotencyKey: string | null, sink: CompletionSink) {
+  private async handle(
+    key: AuthenticatedKey,
+    body: unknown,
+    idempotencyKey: string | null,
+    sink: CompletionSink,
+    timing: Record<string, number>,
+  ) {
     let admitted: Admitted;
     try {
-      const r = await this.admit(key, body, idempotencyKey, sink);
+      const r = await this.admit(key, body, idempotencyKey, sink, timing);
       if (r === null) return; // answered already (a replay)
       admitted = r;
     } catch (error) {
@@ -147,6 +161,7 @@ export class OpenAICompatService {
     body: unknown,
     idempotencyKey: string | null,
     sink: CompletionSink,
+    timing: Record<string, number>,
   ): Promise<Admitted | null> {
     const { engine, registry, prices, clock } = this.o;
     const parsed = parseChatRequest(body);
@@ -223,6 +238,7 @@ export class OpenAICompatService {
     }
     const ledgerKey = apiLedgerKey(key.keyId, requestId);
     let decision: AdmitDecision;
+    const admitStart = performance.now();
     try {
       decision = await engine.admit({
         subject: key.owner,
@@ -237,10 +253,12 @@ export class OpenAICompatService {
       if (claimed) await this.idempotency.abandon(requestId).catch(() => undefined);
       throw error;
     }
+    const admitMs = performance.now() - admitStart;
     if (!decision.allowed) {
       if (claimed) await this.idempotency.abandon(requestId).catch(() => undefined);
       throw this.denial(key, info, decision);
     }
+    const standingStart = performance.now();
     return {
       key,
       info,
@@ -255,8 +273,18 @@ export class OpenAICompatService {
       stream: req.stream === true,
       includeUsage: req.stream_options?.include_usage === true,
       created: Math.floor(now.getTime() / 1000),
-      // Read while the provider starts, so the headers cost the first token no time.
-      headers: this.standing(key, info).catch(() => ({})),
+      // Read while the provider starts, so the headers cost the first token no time. Server-Timing
+      // says what Wavelength's own work took before the provider's answer (auth is the route's).
+      headers: this.standing(key, info)
+        .catch(() => ({}))
+        .then((h) => ({
+          ...h,
+          "server-timing": serverTiming({
+            ...timing,
+            admit: admitMs,
+            limits: performance.now() - standingStart,
+          }),
+        })),
     };
   }
 
@@ -491,6 +519,13 @@ export class OpenAICompatService {
     }
     sink.json(e.status, e.headers, e.body());
   }
+}
+
+/** `auth;dur=0.8, admit;dur=1.9` (milliseconds), the standard Server-Timing header. */
+function serverTiming(timing: Record<string, number>): string {
+  return Object.entries(timing)
+    .map(([name, ms]) => `${name};dur=${ms.toFixed(2)}`)
+    .join(", ");
 }
 
 function providerFailure(error: unknown): OpenAIError {
