@@ -408,7 +408,7 @@ export function openaiCompatMarkdown(r: OpenAICompatResults): { markdown: string
     "",
   );
   lines.push(
-    "| path | keys | streams at once | streams/s | first word p50 / p99 (ms) | whole stream p50 / p99 (ms) | key lookup · admission · limits read, p50 (ms) | server CPU per stream | errors |",
+    "| path | keys | streams at once | streams/s | first word p50 / p99 (ms) | whole stream p50 / p99 (ms) | key lookup · admission · limits read (overlaps the provider call), p50 ms | server CPU per stream | errors |",
   );
   lines.push("|---|---|---:|---:|---:|---:|---:|---:|---:|");
   for (const c of r.cells) {
