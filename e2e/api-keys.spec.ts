@@ -77,3 +77,37 @@ test("a user creates an API key, a program uses it up to the key's cap, the usag
   });
   await program.dispose();
 });
+
+test.describe("operators", () => {
+  // The operator's browser carries the ADMIN_TOKEN, as a header-injecting proxy in front of the app would.
+  test.use({ extraHTTPHeaders: { authorization: "Bearer e2e-admin-token-at-least-16" } });
+
+  test("an operator finds a user's key on /admin and revokes it", async ({ page, playwright, baseURL }, info) => {
+    test.setTimeout(90_000);
+    const user = await playwright.request.newContext({ baseURL });
+    await signUp(user, uniqueEmail("ops-keys", info), "Opal", ZONE);
+    const created = await user.post("/api/trpc/apiKeys.create", {
+      headers: { "content-type": "application/json" },
+      data: { json: { name: "leaked key" } },
+    });
+    expect(created.status(), await created.text()).toBe(200);
+    const { secret } = (await created.json()).result.data.json as { secret: string };
+
+    await page.goto("/admin");
+    const panel = page.getByTestId("admin-api-keys");
+    await panel.getByLabel("Filter keys").fill(secret.slice(0, 11));
+    const row = panel.getByRole("row").filter({ hasText: secret.slice(0, 11) });
+    await expect(row).toContainText("leaked key");
+    await expect(row).toContainText("active");
+    expect(await seriousViolations(page)).toEqual([]);
+    page.once("dialog", (d) => void d.accept());
+    await row.getByRole("button", { name: /^Revoke leaked key of / }).click();
+    await expect(panel.getByText(`No keys match “${secret.slice(0, 11)}”.`)).toBeVisible();
+    await keepScreenshot(page, info, "admin-api-keys.png");
+
+    const program = await playwright.request.newContext({ baseURL });
+    const res = await program.get("/v1/models", { headers: { authorization: `Bearer ${secret}` } });
+    expect(res.status()).toBe(401);
+    await Promise.all([user.dispose(), program.dispose()]);
+  });
+});

@@ -186,6 +186,10 @@ describe("OpenAI-compatible endpoint with real clients", () => {
     }
     const unknown = await c.chat.completions.create({ model: "no-such-model", ...ask }).catch((x: unknown) => x);
     expect(unknown).toBeInstanceOf(OpenAI.NotFoundError);
+    // Refusals still say where the caller stands.
+    expect((unknown as InstanceType<typeof OpenAI.NotFoundError>).headers.get("x-ratelimit-limit-requests")).toBe(
+      "500",
+    );
     expect(await eventsOf(key.id)).toHaveLength(0);
   });
 

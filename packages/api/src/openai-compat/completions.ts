@@ -149,7 +149,13 @@ export class OpenAICompatService {
       if (r === null) return; // answered already (a replay)
       admitted = r;
     } catch (error) {
-      this.refuse(sink, error);
+      // Refusals carry the caller's standing too (a 429 brings its own); not when the store is away.
+      const e = toOpenAIError(error);
+      const standing =
+        e.status < 500 && !("x-ratelimit-limit-requests" in e.headers)
+          ? await this.standing(key, null).catch(() => ({}))
+          : {};
+      this.refuse(sink, error, standing);
       return;
     }
     await this.serve(admitted, sink);
@@ -511,13 +517,13 @@ export class OpenAICompatService {
   }
 
   /** Writes an error in OpenAI's shape; anything not ours is a 500 (or 503) without internals. */
-  private refuse(sink: CompletionSink, error: unknown): void {
+  private refuse(sink: CompletionSink, error: unknown, headers: Record<string, string> = {}): void {
     if (sink.closed.aborted) return;
     const e = toOpenAIError(error);
     if (e.status >= 500 && !(error instanceof OpenAIError)) {
       this.o.logger.error({ err: safeMessage(error) }, "chat completion failed");
     }
-    sink.json(e.status, e.headers, e.body());
+    sink.json(e.status, { ...headers, ...e.headers }, e.body());
   }
 }
 

@@ -38,7 +38,7 @@ export function ApiKeysPanel() {
             <input type="checkbox" checked={includeRevoked} onChange={(e) => setIncludeRevoked(e.target.checked)} />
             Show revoked
           </label>
-          <Field label="Search keys">
+          <Field label="Filter keys">
             {(p) => (
               <input
                 type="search"
