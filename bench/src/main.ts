@@ -10,6 +10,7 @@ import type { Contender } from "./contender.ts";
 import { bundleMarkdown, measureInitialBundle } from "./bundle-size.ts";
 import { measure } from "./measure.ts";
 import { naive } from "./naive.ts";
+import { openaiCompatMarkdown, openaiCompatOverhead } from "./openai-compat.ts";
 import { rateLimiterFlexible } from "./rate-limiter-flexible.ts";
 import {
   checkTargets,
@@ -38,11 +39,11 @@ const LIMIT = 50;
 const ATTEMPTS = 500;
 const COMMAND = "npm run bench";
 /**
- * Which parts run, all by default: "admission,e2e,pglite,http,analytics". Without admission,
+ * Which parts run, all by default: "admission,e2e,pglite,http,openai,analytics". Without admission,
  * REPORT.md reuses results/admission.json; other parts left out are marked as not measured.
  */
 const PARTS = new Set(
-  env("BENCH_PARTS", "admission,e2e,pglite,http,analytics")
+  env("BENCH_PARTS", "admission,e2e,pglite,http,openai,analytics")
     .split(",")
     .map((p) => p.trim()),
 );
@@ -59,6 +60,9 @@ const HTTP_CONNECTIONS = env("BENCH_HTTP_CONNECTIONS", "8,32")
   .split(",")
   .map((c) => Number(c.trim()));
 const HTTP_USERS = Number(env("BENCH_HTTP_USERS", "40"));
+const OPENAI_REQUESTS_1 = Number(env("BENCH_OPENAI_REQUESTS_1", "300"));
+const OPENAI_REQUESTS_32 = Number(env("BENCH_OPENAI_REQUESTS_32", "2000"));
+const OPENAI_WARMUP = Number(env("BENCH_OPENAI_WARMUP", "50"));
 const ANALYTICS_DB = env("BENCH_ANALYTICS_DB", "wl_bench_analytics");
 /** 2,000 subjects × 474 hours + the heavy user's 52,560 = 1,000,560 hourly rows. */
 const ANALYTICS_SUBJECTS = Number(env("BENCH_ANALYTICS_SUBJECTS", "2000"));
@@ -175,6 +179,20 @@ async function main() {
     // chatHttpMarkdown brings its own heading; the report numbers its sections itself.
     parts.push({ title: httpTitle, markdown: md.markdown.replace(/^## .*\n\n/, ""), summary: md.summary });
   } else parts.push(skipped(httpTitle));
+
+  const openaiTitle = "The OpenAI-compatible endpoint: overhead over the provider at 1 and 32 streams";
+  if (PARTS.has("openai")) {
+    load["before the OpenAI-compatible part"] = load1();
+    const r = await openaiCompatOverhead(SERVER, `${SERVER}/${ADMIN_DB}`, {
+      requestsAt1: OPENAI_REQUESTS_1,
+      requestsAt32: OPENAI_REQUESTS_32,
+      warmup: OPENAI_WARMUP,
+      log,
+    });
+    writeJson("openai-compat.json", r);
+    wrote.push("results/openai-compat.json");
+    parts.push({ title: openaiTitle, ...openaiCompatMarkdown(r) });
+  } else parts.push(skipped(openaiTitle));
 
   const analyticsTitle = "Analytics: a heavy user's year and the operators' overview over 1,000,000 hourly rows";
   if (PARTS.has("analytics")) {

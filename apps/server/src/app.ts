@@ -28,6 +28,7 @@ import type { Env } from "./env.ts";
 import { clientErrorBody } from "./http-errors.ts";
 import { refuseUnsupportedMethod } from "./methods.ts";
 import { BODY_LIMIT_BYTES, checkTrpcInput, parseBoundedJson } from "./request-input.ts";
+import { registerOpenAIRoutes } from "./routes/openai-compat.ts";
 import { registerExportRoute } from "./routes/usage-export.ts";
 import { isSameOrigin } from "./same-origin.ts";
 import { registerSecurityHeaders } from "./security-headers.ts";
@@ -211,6 +212,7 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
   });
 
   registerExportRoute(app, contextFor);
+  await registerOpenAIRoutes(app, services);
 
   app.get("/api/health", async (_req, reply) => {
     try {

@@ -44,6 +44,16 @@ const schema = z.object({
   /** Price of models missing from the price book, in USD per million tokens. */
   FALLBACK_INPUT_USD_PER_MILLION: z.coerce.number().min(0).max(10_000).default(3),
   FALLBACK_OUTPUT_USD_PER_MILLION: z.coerce.number().min(0).max(10_000).default(15),
+  /** Short names for models on the OpenAI-compatible endpoint: "fast=openai/gpt-4o-mini,demo=local-demo/demo-1". */
+  MODEL_ALIASES: z
+    .string()
+    .default("")
+    .refine(
+      (s) =>
+        s.trim() === "" ||
+        s.split(",").every((p) => /^\s*[A-Za-z0-9._:-]{1,64}\s*=\s*[a-z0-9][a-z0-9._-]*\/\S+\s*$/.test(p)),
+      'MODEL_ALIASES must be comma-separated "alias=provider/model" pairs',
+    ),
   /** Serve cookies with Secure even over plain HTTP behind a TLS-terminating proxy. */
   COOKIE_SECURE: z.enum(["auto", "always", "never"]).default("auto"),
   /** New accounts per client address per hour, and site-wide per hour (sign-up throttle). */

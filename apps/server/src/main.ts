@@ -2,7 +2,7 @@ import path from "node:path";
 import { fileURLToPath } from "node:url";
 import pino from "pino";
 import { createDb } from "@wavelength/db";
-import { createServices } from "@wavelength/api";
+import { createServices, parseAliases } from "@wavelength/api";
 import { buildApp } from "./app.ts";
 import { dollarsToMicros } from "@wavelength/shared";
 import { authConfig, loadEnv, providerConfig } from "./env.ts";
@@ -19,6 +19,7 @@ const services = createServices(database.prisma, {
   sql: database.sql,
   providers: providerConfig(env),
   ...authConfig(env),
+  openaiCompat: { aliases: parseAliases(env.MODEL_ALIASES) },
   fallbackPrice: {
     inputPerMillionMicros: dollarsToMicros(env.FALLBACK_INPUT_USD_PER_MILLION),
     outputPerMillionMicros: dollarsToMicros(env.FALLBACK_OUTPUT_USD_PER_MILLION),
@@ -37,6 +38,7 @@ async function shutdown(signal: string) {
   await app.close().catch(() => {});
   // Replies still streaming stop here; their partial output is charged on the way out.
   await services.chat.abortAll().catch(() => {});
+  await services.openai.abortAll().catch(() => {});
   await services.worker.stop();
   await database.close().catch(() => {});
   process.exit(0);
@@ -52,7 +54,11 @@ const recover = () =>
 recover();
 const recovery = setInterval(recover, 5_000);
 recovery.unref();
-// Expired sessions, spent throttle rows and expired challenges; any instance may do it, it is idempotent.
-const housekeeping = setInterval(() => void services.auth.deleteExpired().catch(() => {}), 3_600_000);
+// Expired sessions, spent throttle rows, expired challenges and API idempotency records; any
+// instance may do it, it is idempotent.
+const housekeeping = setInterval(() => {
+  void services.auth.deleteExpired().catch(() => {});
+  void services.openai.idempotency.purge(services.clock.now()).catch(() => {});
+}, 3_600_000);
 housekeeping.unref();
 app.log.info({ database: database.kind, failMode: env.QUOTA_FAIL_MODE }, "Wavelength is ready");

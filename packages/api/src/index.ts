@@ -29,3 +29,8 @@ export { profileUsage } from "./routers/profile-usage.ts";
 export * from "./metering/index.ts";
 export type { ProviderConfig, ModelInfo, ChatMessage } from "./providers/index.ts";
 export { ChatService } from "./chat/chat-service.ts";
+export { ApiKeyService, type AuthenticatedKey, type KeyAuthentication } from "./api-keys/api-key-service.ts";
+export { OpenAICompatService, type CompletionSink } from "./openai-compat/completions.ts";
+export { OpenAIError, unauthorized as openAIUnauthorized } from "./openai-compat/errors.ts";
+export { parseAliases } from "./openai-compat/models.ts";
+export { apiLedgerKey, apiKeyIdOf } from "./metering/provenance.ts";

@@ -1,4 +1,5 @@
 import { adminRouter } from "./routers/admin.ts";
+import { apiKeysRouter } from "./routers/api-keys.ts";
 import { authRouter } from "./routers/auth.ts";
 import { chatRouter } from "./routers/chat.ts";
 import { profileRouter } from "./routers/profile.ts";
@@ -13,6 +14,7 @@ export const appRouter = router({
   profile: profileRouter,
   chat: chatRouter,
   admin: adminRouter,
+  apiKeys: apiKeysRouter,
 });
 
 export type AppRouter = typeof appRouter;

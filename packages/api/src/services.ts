@@ -6,9 +6,11 @@ import {
   type SignInThrottlePolicy,
   type SignUpThrottlePolicy,
 } from "./auth/index.ts";
+import { ApiKeyService } from "./api-keys/api-key-service.ts";
 import { ChatService, type ChatServiceOptions } from "./chat/chat-service.ts";
 import { PriceBook } from "./pricing/index.ts";
-import { createProviderRegistry, type ProviderConfig } from "./providers/index.ts";
+import { OpenAICompatService, type OpenAICompatOptions } from "./openai-compat/completions.ts";
+import { createProviderRegistry, type ProviderConfig, type ProviderRegistry } from "./providers/index.ts";
 
 /** Unknown models are priced like a mid-range hosted model until the price book knows them. */
 const DEFAULT_FALLBACK_PRICE = { inputPerMillionMicros: 3_000_000, outputPerMillionMicros: 15_000_000 };
@@ -31,6 +33,11 @@ export interface Services {
   db: Db;
   auth: AuthService;
   chat: ChatService;
+  /** Personal API keys (apiKeys.*, and the bearer of the OpenAI-compatible endpoint). */
+  apiKeys: ApiKeyService;
+  /** The OpenAI-compatible endpoint's logic (/v1/chat/completions, /v1/models). */
+  openai: OpenAICompatService;
+  registry: ProviderRegistry;
   prices: PriceBook;
   engine: QuotaEngine;
   outbox: SyncOutbox;
@@ -61,6 +68,7 @@ export interface ServiceOptions {
   /** Price for models missing from the price book (flagged as a fallback). */
   fallbackPrice?: { inputPerMillionMicros: number; outputPerMillionMicros: number };
   chat?: Pick<ChatServiceOptions, "flushIntervalMs" | "heartbeatMs" | "staleAfterMs" | "onTiming">;
+  openaiCompat?: Pick<OpenAICompatOptions, "aliases" | "drainLimitMs">;
 }
 
 export function createServices(db: Db, options: ServiceOptions = {}): Services {
@@ -107,5 +115,7 @@ export function createServices(db: Db, options: ServiceOptions = {}): Services {
   const prices = new PriceBook(db, { fallback: options.fallbackPrice ?? DEFAULT_FALLBACK_PRICE });
   const registry = createProviderRegistry(options.providers ?? { demo: { enabled: true, tokenDelayMs: 15 } });
   const chat = new ChatService({ db, engine, registry, prices, clock, logger, ...options.chat });
-  return { db, auth, chat, prices, engine, outbox, worker, clock, logger };
+  const apiKeys = new ApiKeyService({ db, sql: options.sql, engine, registry, clock, logger });
+  const openai = new OpenAICompatService({ db, engine, registry, prices, clock, logger, ...options.openaiCompat });
+  return { db, auth, chat, apiKeys, openai, registry, prices, engine, outbox, worker, clock, logger };
 }

@@ -15,3 +15,4 @@ export * from "./schemas/profile.ts";
 export * from "./schemas/auth.ts";
 export * from "./schemas/chat.ts";
 export * from "./schemas/admin.ts";
+export * from "./schemas/api-keys.ts";

@@ -71,6 +71,8 @@ export function registerExportRoute(
         granularity: q.granularity,
         groupBy: q.groupBy,
         totals: { ...data.totals, costUsd: (data.totals.costMicros / 1_000_000).toFixed(6) },
+        // Usage of each API key in the range (the rest came from the chat page).
+        byKey: data.byKey.map((k) => ({ ...k, costUsd: (k.costMicros / 1_000_000).toFixed(6) })),
         rows,
       });
     }

@@ -1,6 +1,6 @@
 import fc from "fast-check";
 import type { InjectOptions } from "fastify";
-import { afterAll, beforeAll, describe, it } from "vitest";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import {
   ADMIN_TOKEN,
   callerArb,
@@ -11,7 +11,7 @@ import {
   runs,
   type FuzzApp,
 } from "./support/fuzz-app.ts";
-import { envelope, inputFor, VALID } from "./support/inputs.ts";
+import { envelope, inputFor, VALID, VALID_COMPLETION } from "./support/inputs.ts";
 import { PROCEDURES } from "./support/procedures.ts";
 
 /**
@@ -31,6 +31,9 @@ const PLAIN_ROUTES = [
   "/api/trpc/",
   "/",
   "/api/nope",
+  "/v1/chat/completions",
+  "/v1/models",
+  "/v1/nope",
 ];
 
 const printable = fc.string({
@@ -281,5 +284,54 @@ describe("the HTTP surface under hostile requests", { timeout: runs(60_000) }, (
       ),
       { numRuns: runs(150), seed: FUZZ_SEED },
     );
+  });
+
+  it("answers /v1/chat/completions with any body, header and key, never a 5xx", async () => {
+    const user = await fuzz.services.db.user.findFirstOrThrow({ where: { email: "fuzz-user@x.example" } });
+    const { secret } = await fuzz.services.apiKeys.create(
+      { userId: user.id, tier: "free", timeZone: "UTC" },
+      { name: "fuzz", limits: { daily: { requests: 1_000_000 } } },
+    );
+    const authorization = fc.oneof(
+      { arbitrary: fc.constant(`Bearer ${secret}`), weight: 6 },
+      {
+        arbitrary: fc.constantFrom(
+          `bearer ${secret}`,
+          `Bearer ${secret.slice(0, -1)}`,
+          `Bearer ${secret}x`,
+          "Bearer wl_",
+          "Bearer ",
+          `Basic ${secret}`,
+          `Bearer ${"x".repeat(8_000)}`,
+        ),
+        weight: 1,
+      },
+      { arbitrary: printable, weight: 1 },
+    );
+    const statuses = new Set<number>();
+    const idempotencyKey = fc.option(
+      fc.oneof(printable, fc.constantFrom("fuzz-idem-1", "fuzz-idem-2", "é", "x".repeat(300))),
+    );
+    await fc.assert(
+      fc.asyncProperty(inputFor(VALID_COMPLETION), authorization, idempotencyKey, async (body, auth, idem) => {
+        const what = `POST /v1/chat/completions ${clip(JSON.stringify(body))} (${clip(auth)}, ${String(idem)})`;
+        const r = await fetch(`${address}/v1/chat/completions`, {
+          method: "POST",
+          body: JSON.stringify(body) ?? "",
+          headers: {
+            "content-type": "application/json",
+            authorization: auth,
+            ...(idem === null ? {} : { "idempotency-key": idem }),
+          },
+        });
+        statuses.add(r.status);
+        expectHandled({ statusCode: r.status, body: await r.text() }, what, fuzz);
+      }),
+      { numRuns: runs(150), seed: FUZZ_SEED },
+    );
+    // Not only refusals: some bodies got through to the model, and the key was not always right.
+    expect([200, 400, 401].filter((s) => statuses.has(s))).toEqual([200, 400, 401]);
+    await fuzz.services.openai.drain();
+    expect(fuzz.loggedErrors).toEqual([]);
   });
 });

@@ -1,5 +1,5 @@
 import type { FastifyInstance } from "fastify";
-import { createServices, type Services } from "@wavelength/api";
+import { createServices, type ServiceOptions, type Services } from "@wavelength/api";
 import type { Database } from "@wavelength/db";
 import { freshPglite } from "../../../../packages/api/test/support/databases.ts";
 import { buildApp } from "../../src/app.ts";
@@ -17,6 +17,8 @@ export interface TestServerOptions {
   webDist?: string;
   /** Where the server's log lines go (JSON, one a line), at warn and above; silent when absent. */
   log?: { write(line: string): void };
+  /** Service options (providers, aliases) over the defaults. */
+  services?: ServiceOptions;
 }
 
 /**
@@ -34,7 +36,7 @@ export const TEST_AUTH_ENV = {
 /**
  * The HTTP host on a fresh PGlite database cloned from the migrated template, driven through
  * fastify's `inject` (or `app.listen` for real sockets). `env` adds to (or overrides) a quiet
- * test environment.
+ * test environment; `options.services` to the services.
  */
 export async function openTestServer(
   env: Record<string, string> = {},
@@ -43,7 +45,7 @@ export async function openTestServer(
   const target = freshPglite();
   const db = await target.open();
   const config = loadEnv({ SESSION_SECRET: "s".repeat(40), LOG_LEVEL: "silent", ...TEST_AUTH_ENV, ...env });
-  const services = createServices(db.prisma, { sql: db.sql, ...authConfig(config) });
+  const services = createServices(db.prisma, { sql: db.sql, ...authConfig(config), ...options.services });
   const app = await buildApp({
     env: config,
     services,
@@ -56,6 +58,7 @@ export async function openTestServer(
     services,
     async close() {
       await app.close();
+      await services.openai.abortAll();
       await db.close();
       await target.drop();
     },

@@ -78,6 +78,8 @@ export type AdmitDecision =
       allowed: false;
       key: string;
       denials: QuotaDenial[];
+      /** The subject whose limit each denial is (same order): the caller's own, or a co-subject's. */
+      deniedSubjects: string[];
       quotas: QuotaDimensionStatus[];
     };
 
@@ -94,8 +96,10 @@ export interface EngineMetrics {
 
 export const DEFAULT_RESERVATION_TTL_MS = 10 * 60_000;
 
-/** The limits a subject starts with: its tier's, or the address cap for `ip:` subjects. */
+/** The limits a subject starts with: its own (an API key's), the address cap for `ip:`, else its tier's. */
 export function initialLimits(subject: SubjectRef): LimitRowSpec[] {
+  if (subject.limits) return [...subject.limits];
+  if (subject.key.startsWith("key:")) throw new Error(`${subject.key} needs its own limits`);
   if (subject.key.startsWith("ip:")) {
     return [
       {
@@ -213,6 +217,7 @@ export class QuotaEngine {
           allowed: false,
           key: input.key,
           denials: toDenials(result.denials, result.rows),
+          deniedSubjects: result.denials.map((d) => result.rows.find((r) => r.id === d.rowId)?.subject ?? ""),
           quotas: rowStatuses(result.rows),
         };
       case "checked":

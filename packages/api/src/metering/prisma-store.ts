@@ -196,12 +196,12 @@ export class PrismaMeteringStore implements MeteringStore {
   }
 
   async readRows(subject: SubjectKey, now: Date): Promise<QuotaRowState[]> {
-    const rows = await this.db.$queryRawUnsafe<{ r: RowJson }[]>(
-      `SELECT wl_row_json(q, $2::timestamptz AT TIME ZONE 'UTC') AS r FROM user_quota_limits q
-       WHERE q.subject = $1 ORDER BY q.id`,
-      subject,
-      now.toISOString(),
-    );
+    const text = `SELECT wl_row_json(q, $2::timestamptz AT TIME ZONE 'UTC') AS r FROM user_quota_limits q
+       WHERE q.subject = $1 ORDER BY q.id`;
+    // Read on every status and every API response's rate-limit headers: the plain client when there is one.
+    const rows = this.sql
+      ? await this.sql.query<{ r: RowJson }>(text, [subject, now.toISOString()])
+      : await this.db.$queryRawUnsafe<{ r: RowJson }[]>(text, subject, now.toISOString());
     return rows.map((x) => toRow(x.r));
   }
 

@@ -7,10 +7,13 @@
  * - `svc:<key>`: a reservation or usage report of a trusted service (usage.reserve/release/sync,
  *   operator token). The caller's key is always put under this prefix, so a service call can only
  *   ever reach events that service calls opened.
+ * - `api:<apiKeyId>:<requestId>`: a request to the OpenAI-compatible endpoint with a personal API
+ *   key. Only that endpoint's handler settles or releases it, from the provider's stream; the key
+ *   it names is how usage is broken down by key. No procedure takes such a key from outside.
  */
-export type LedgerOrigin = "chat" | "service";
+export type LedgerOrigin = "chat" | "service" | "api";
 
-const PREFIX: Record<LedgerOrigin, string> = { chat: "task:", service: "svc:" };
+const PREFIX: Record<LedgerOrigin, string> = { chat: "task:", service: "svc:", api: "api:" };
 
 /** The ledger key of an event of `origin`, from the key its opener chose. */
 export function ledgerKey(origin: LedgerOrigin, key: string): string {
@@ -30,4 +33,17 @@ export function originOf(key: string): LedgerOrigin | null {
     if (key.startsWith(PREFIX[origin])) return origin;
   }
   return null;
+}
+
+/** The ledger key of a request to the OpenAI-compatible endpoint: it records the API key. */
+export function apiLedgerKey(apiKeyId: string, requestId: string): string {
+  return ledgerKey("api", `${apiKeyId}:${requestId}`);
+}
+
+/** The API key that opened an `api:` event; null for events of any other origin. */
+export function apiKeyIdOf(key: string): string | null {
+  if (originOf(key) !== "api") return null;
+  const rest = callerKey("api", key);
+  const colon = rest.indexOf(":");
+  return colon > 0 ? rest.slice(0, colon) : null;
 }

@@ -109,6 +109,7 @@ async function* streamFrom(entry: Entry | undefined, request: StreamRequest): As
     // SDK's prompt-injection warning.
     allowSystemInMessages: true,
     maxOutputTokens: request.maxOutputTokens,
+    ...(request.temperature === undefined ? {} : { temperature: request.temperature }),
     abortSignal: AbortSignal.any([abortSignal, stop.signal]),
     // The quota engine admitted one request; a hidden retry would be a second, unpaid one.
     maxRetries: 0,

@@ -26,6 +26,8 @@ export interface StreamRequest {
   model: string;
   messages: ChatMessage[];
   maxOutputTokens: number;
+  /** Sampling temperature as the caller asked (OpenAI-compatible requests); the provider's default when absent. */
+  temperature?: number;
   abortSignal: AbortSignal;
 }
 

@@ -1,5 +1,5 @@
 import { z } from "zod";
-import { adminOverviewInput, storableText } from "@wavelength/shared";
+import { adminApiKeysInput, adminOverviewInput, adminRevokeApiKeyInput, storableText } from "@wavelength/shared";
 import { systemQuotaHealth } from "../health.ts";
 import { adminProcedure, router } from "../trpc.ts";
 import { operatorOverview } from "./admin-overview.ts";
@@ -48,5 +48,19 @@ export const adminRouter = router({
     const to = input?.to ?? ctx.services.clock.now();
     const from = input?.from ?? new Date(to.getTime() - OVERVIEW_DEFAULT_DAYS * 86_400_000);
     return operatorOverview(ctx.services.db, from, to);
+  }),
+
+  /** Every user's API keys (active ones unless asked), newest first, with their owners. */
+  apiKeys: adminProcedure.input(adminApiKeysInput).query(({ ctx, input }) => ctx.services.apiKeys.adminList(input)),
+
+  /** Revokes any user's key at once. Audited. */
+  revokeApiKey: adminProcedure.input(adminRevokeApiKeyInput).mutation(async ({ ctx, input }) => {
+    const actor =
+      ctx.identity.kind === "user" && ctx.identity.role === "admin" ? `admin:${ctx.identity.userId}` : "admin:token";
+    const key = await ctx.services.apiKeys.adminRevoke(input.id, actor);
+    await ctx.services.db.auditLog.create({
+      data: { actor, action: "apiKeys.revoke", target: `key:${key.id}`, details: { owner: `user:${key.userId}` } },
+    });
+    return key;
   }),
 });

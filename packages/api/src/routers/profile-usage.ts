@@ -2,6 +2,7 @@ import {
   localDateString,
   windowBounds,
   type ProfileUsageInput,
+  type KeyUsage,
   type ProfileUsageOutput,
   type UsagePoint,
   type UsageTotals,
@@ -96,6 +97,33 @@ const USAGE_SQL = `
   WHERE subject = $1 AND date >= $2::date AND date <= $3::date
   GROUP BY 1, 2, 3`;
 
+// API keys' usage comes from the ledger: each event the OpenAI-compatible endpoint opened names its
+// key ("api:<keyId>:<requestId>"); a partial index holds only those events, so a subject's chats are
+// not scanned. Hours as the hourly records count them: every hour that starts inside the range.
+const BY_KEY_SQL = `
+  SELECT k.id AS "keyId", k.name, k.prefix, k.revoked_at IS NOT NULL AS revoked,
+         count(*)::float8 AS requests, sum(coalesce(e.input_tokens, 0))::float8 AS "inputTokens",
+         sum(coalesce(e.output_tokens, 0))::float8 AS "outputTokens",
+         sum(coalesce(e.cost_micros, 0))::float8 AS "costMicros"
+  FROM usage_events e JOIN api_keys k ON k.id = split_part(e.idempotency_key, ':', 2)
+  WHERE e.subject = $1 AND e.idempotency_key LIKE 'api:%' AND e.status = 'settled'
+    AND 'user:' || k.user_id = e.subject
+    AND e.reserved_at >= $2::timestamptz AT TIME ZONE 'UTC' AND e.reserved_at < $3::timestamptz AT TIME ZONE 'UTC'
+  GROUP BY k.id, k.name, k.prefix, k.revoked_at
+  ORDER BY "costMicros" DESC, requests DESC, k.id`;
+
+/** Settled usage per API key of a user over the hours the range touches; empty for anyone else. */
+export async function usageByKey(db: Db, subject: string, from: Date, to: Date): Promise<KeyUsage[]> {
+  if (!subject.startsWith("user:")) return [];
+  const hour = 3_600_000;
+  return db.$queryRawUnsafe<KeyUsage[]>(
+    BY_KEY_SQL,
+    subject,
+    new Date(Math.floor(from.getTime() / hour) * hour).toISOString(),
+    new Date(Math.ceil(to.getTime() / hour) * hour).toISOString(),
+  );
+}
+
 /** Room for the hash aggregate of a year: 366 days × a few dozen models, with margin. */
 const AGGREGATE_WORK_MEM = "32MB";
 
@@ -145,14 +173,17 @@ export async function profileUsage(
   // A long range is read as two halves of UTC dates on two connections at once, so PostgreSQL
   // spends two cores on it (it will not parallelise this aggregate itself); a bucket that
   // straddles the split comes back from both halves and is summed below like any other row.
-  const parts = await Promise.all(
-    splitUtcDates(input.from, input.to).map(([first, last]) =>
-      db.$transaction([
-        db.$executeRawUnsafe(`SET LOCAL work_mem = '${AGGREGATE_WORK_MEM}'`),
-        db.$queryRawUnsafe<BucketRow[]>(USAGE_SQL, subject, first, last, edges.map(utcWallTime)),
-      ]),
+  const [byKey, parts] = await Promise.all([
+    usageByKey(db, subject, input.from, input.to),
+    Promise.all(
+      splitUtcDates(input.from, input.to).map(([first, last]) =>
+        db.$transaction([
+          db.$executeRawUnsafe(`SET LOCAL work_mem = '${AGGREGATE_WORK_MEM}'`),
+          db.$queryRawUnsafe<BucketRow[]>(USAGE_SQL, subject, first, last, edges.map(utcWallTime)),
+        ]),
+      ),
     ),
-  );
+  ]);
   // The date bounds also return the hours of the first and last UTC dates outside the range.
   const rows = parts.flatMap(([, r]) => r).filter((r) => r.bucket >= 1 && r.bucket <= starts.length);
   const groupOf = (r: BucketRow): string | null =>
@@ -209,6 +240,7 @@ export async function profileUsage(
     totals,
     byProvider: [...byProvider.values()].sort(byCost),
     byModel: [...byModel.values()].sort(byCost),
+    byKey,
     estimateAccuracy:
       overall.settled > 0
         ? {

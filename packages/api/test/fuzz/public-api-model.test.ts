@@ -41,6 +41,9 @@ type Action = (w: World, me: 0 | 1, pick: number) => Promise<unknown>;
 const at = <T>(xs: readonly T[], i: number): T | undefined => (xs.length === 0 ? undefined : xs[i % xs.length]);
 const someTask = (w: World, pick: number) => at(w.tasks, pick)?.taskId ?? "no-task-yet";
 const someConversation = (w: World, pick: number) => at(w.tasks, pick)?.conversationId ?? "no-conversation";
+/** Any actor's API key (the other's included), by pick. */
+const someKey = async (w: World, pick: number) =>
+  at(await w.app.db.prisma.apiKey.findMany({ select: { id: true }, orderBy: { id: "asc" } }), pick)?.id ?? "no-key";
 const victim = (w: World, me: 0 | 1) => w.actors[me === 0 ? 1 : 0];
 const range = () => ({ from: new Date(Date.now() - 86_400_000), to: new Date(Date.now() + 3_600_000) });
 
@@ -131,6 +134,16 @@ const ACTIONS: Record<string, Action> = {
   "admin.users": (w, me) => w.actors[me].caller.admin.users({}),
   "admin.health": (w, me) => w.actors[me].caller.admin.health(),
   "admin.overview": (w, me) => w.actors[me].caller.admin.overview(),
+  // Keys: creating, listing and revoking them spends nothing, and a key's limits only ever lower its owner's.
+  "apiKeys.create": (w, me, pick) =>
+    w.actors[me].caller.apiKeys.create({
+      name: `key ${pick}`,
+      ...(pick % 2 ? { limits: { daily: { requests: 1 } } } : {}),
+    }),
+  "apiKeys.list": (w, me) => w.actors[me].caller.apiKeys.list(),
+  "apiKeys.revoke": async (w, me, pick) => w.actors[me].caller.apiKeys.revoke({ id: await someKey(w, pick) }),
+  "admin.apiKeys": (w, me) => w.actors[me].caller.admin.apiKeys(),
+  "admin.revokeApiKey": async (w, me, pick) => w.actors[me].caller.admin.revokeApiKey({ id: await someKey(w, pick) }),
 };
 
 const PATHS = Object.keys(ACTIONS).sort();

@@ -5,7 +5,15 @@ import { anonymousCaller, openTestApp, serviceCaller, userCaller, type TestApp }
 
 type Caller = ReturnType<typeof createCaller>;
 interface World {
-  a: { caller: Caller; userId: string; email: string; subject: string; taskId: string; conversationId: string };
+  a: {
+    caller: Caller;
+    userId: string;
+    email: string;
+    subject: string;
+    taskId: string;
+    conversationId: string;
+    keyId: string;
+  };
   b: Caller;
   visitor: Caller;
 }
@@ -180,6 +188,27 @@ const PROBES: Record<string, (w: World) => Promise<void>> = {
     await w.b.profile.update({ name: "Mallory", timezone: "Asia/Tokyo" });
     await w.visitor.profile.update({ timezone: "Asia/Tokyo" });
   },
+  "apiKeys.create": async (w) => {
+    await expect(w.visitor.apiKeys.create({ name: "mine" })).rejects.toMatchObject({ code: "UNAUTHORIZED" });
+    const own = await w.b.apiKeys.create({ name: "B's key" });
+    expect(own.key.id).not.toBe(w.a.keyId);
+  },
+  "apiKeys.list": async (w) => {
+    expect((await w.b.apiKeys.list()).map((k) => k.id)).not.toContain(w.a.keyId);
+    await expect(w.visitor.apiKeys.list()).rejects.toMatchObject({ code: "UNAUTHORIZED" });
+  },
+  "apiKeys.revoke": async (w) => {
+    await expect(w.b.apiKeys.revoke({ id: w.a.keyId })).rejects.toMatchObject({ code: "NOT_FOUND" });
+    await expect(w.visitor.apiKeys.revoke({ id: w.a.keyId })).rejects.toMatchObject({ code: "UNAUTHORIZED" });
+  },
+  "admin.apiKeys": async (w) => {
+    await expect(w.b.admin.apiKeys()).rejects.toMatchObject({ code: "FORBIDDEN" });
+    await expect(w.visitor.admin.apiKeys({ userId: w.a.userId })).rejects.toMatchObject({ code: "FORBIDDEN" });
+  },
+  "admin.revokeApiKey": async (w) => {
+    await expect(w.b.admin.revokeApiKey({ id: w.a.keyId })).rejects.toMatchObject({ code: "FORBIDDEN" });
+    await expect(w.visitor.admin.revokeApiKey({ id: w.a.keyId })).rejects.toMatchObject({ code: "FORBIDDEN" });
+  },
   "profile.usage": async (w) => {
     expect((await w.b.profile.usage(range())).totals.requests).toBe(0);
     expect((await w.visitor.profile.usage(range())).totals.requests).toBe(0);
@@ -239,6 +268,7 @@ describe("isolation across every procedure", () => {
       ],
     });
     const sent = await a.chat.send({ provider: "local-demo", model: "demo-1", content: "A's private question" });
+    const aKey = await a.apiKeys.create({ name: "A's key", limits: { daily: { requests: 10 } } });
     await app.services.chat.drain();
     const b = await userCaller(app.services);
     const visitor = await anonymousCaller(app.services);
@@ -250,6 +280,7 @@ describe("isolation across every procedure", () => {
         subject: `user:${signedUp.user.id}`,
         taskId: sent.taskId,
         conversationId: sent.conversationId,
+        keyId: aKey.key.id,
       },
       b: b.caller,
       visitor: visitor.caller,
@@ -271,6 +302,8 @@ describe("isolation across every procedure", () => {
         include: { messages: true },
       }),
       tasks: await app.db.prisma.task.findMany({ where: { subject: world.a.subject } }),
+      apiKeys: await app.db.prisma.apiKey.findMany({ where: { userId: world.a.userId } }),
+      keyRows: await app.db.prisma.userQuotaLimit.findMany({ where: { subject: `key:${world.a.keyId}` } }),
     });
   });
   afterAll(() => app.close());

@@ -141,6 +141,27 @@ const BAD: Record<string, { input: unknown; field: string }[]> = {
     { input: { subject: "user:someone", records: [{ ...ok.record, userId: "x" }] }, field: "records.0" },
   ],
   "quota.limits": [{ input: { subject: "root" }, field: "subject" }],
+  "apiKeys.create": [
+    { input: { name: "" }, field: "name" },
+    { input: { name: "n".repeat(61) }, field: "name" },
+    { input: { name: "k", expiresAt: "tomorrow" }, field: "expiresAt" },
+    { input: { name: "k", limits: { daily: { requests: 0 } } }, field: "limits.daily.requests" },
+    { input: { name: "k", limits: { monthly: { costMicros: 1.5 } } }, field: "limits.monthly.costMicros" },
+    { input: { name: "k", limits: { weekly: { requests: 1 } } }, field: "limits" },
+    { input: { name: "k", models: ["gpt-4o"] }, field: "models.0" },
+    { input: { name: "k", models: Array.from({ length: 21 }, (_, i) => `openai/m${i}`) }, field: "models" },
+    { input: { name: "k", userId: "someone-else" }, field: "(input)" },
+  ],
+  "apiKeys.revoke": [
+    { input: { id: "" }, field: "id" },
+    { input: { id: "a b" }, field: "id" },
+  ],
+  "admin.apiKeys": [
+    { input: { limit: 0 }, field: "limit" },
+    { input: { search: "x".repeat(300) }, field: "search" },
+    { input: { userId: "../etc" }, field: "userId" },
+  ],
+  "admin.revokeApiKey": [{ input: { id: "" }, field: "id" }],
   "quota.set": [
     { input: { userId: "u1" }, field: "tier" },
     { input: { userId: "u1", tier: "anonymous" }, field: "tier" },

@@ -82,7 +82,7 @@ export const userIdSchema = z
   .trim()
   .regex(/^[A-Za-z0-9_-]{1,128}$/, { message: "Invalid user id" });
 
-/** "user:<id>", "anon:<id>" or "ip:<hash>". */
+/** "user:<id>", "anon:<id>", "ip:<hash>" or "key:<apiKeyId>". */
 export const subjectSchema = z.string().trim().regex(SUBJECT_PATTERN, { message: "Invalid quota subject" });
 
 /** The subject a service call acts for: an account ("user:<id>") or a visitor ("anon:<id>"). */

@@ -64,12 +64,22 @@ export interface UsagePoint extends UsageTotals {
   group: string | null;
 }
 
+/** Usage of one API key over a range, from the ledger events it opened. */
+export interface KeyUsage extends UsageTotals {
+  keyId: string;
+  name: string;
+  prefix: string;
+  revoked: boolean;
+}
+
 export interface ProfileUsageOutput {
   /** Every bucket of the range, zero-filled so charts need no gap logic. */
   series: UsagePoint[];
   totals: UsageTotals;
   byProvider: (UsageTotals & { provider: string })[];
   byModel: (UsageTotals & { provider: string; model: string })[];
+  /** Settled usage per API key (the rest came from the chat page); empty for visitors and without keys. */
+  byKey: KeyUsage[];
   quota: QuotaDimensionStatus[];
   /** How close admission estimates were to settled usage; null before any settled request. */
   estimateAccuracy: {

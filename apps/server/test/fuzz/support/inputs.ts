@@ -71,6 +71,29 @@ export const VALID: Record<string, unknown> = {
   "chat.messages": { conversationId: "fuzz-conv", limit: 10 },
   "admin.users": { search: "fuzz", limit: 10 },
   "admin.overview": { from: "2026-01-01T00:00:00Z", to: "2026-02-01T00:00:00Z" },
+  "admin.apiKeys": { search: "fuzz", includeRevoked: true, limit: 10 },
+  "admin.revokeApiKey": { id: "fuzz-key" },
+  "apiKeys.create": {
+    name: "fuzz key",
+    expiresAt: iso(30 * DAY),
+    limits: { daily: { requests: 100, tokens: 10_000, costMicros: 1_000 }, monthly: { requests: 1_000 } },
+    models: ["local-demo/demo-1"],
+  },
+  "apiKeys.revoke": { id: "fuzz-key" },
+};
+
+/** A valid body of POST /v1/chat/completions (not a procedure: the OpenAI-compatible endpoint). */
+export const VALID_COMPLETION = {
+  model: "local-demo/demo-1",
+  messages: [
+    { role: "system", content: "Be brief." },
+    { role: "user", content: [{ type: "text", text: "hello" }] },
+  ],
+  max_tokens: 8,
+  temperature: 0.5,
+  stream: false,
+  stream_options: { include_usage: true },
+  user: "fuzz",
 };
 
 /**

@@ -13,7 +13,10 @@ export interface BreakdownRow {
 }
 
 type SortKey = "name" | "requests" | "inputTokens" | "outputTokens" | "costMicros" | "share";
-type Dimension = "provider" | "model";
+type Dimension = "provider" | "model" | "key";
+
+/** The row of usage that no API key opened: the chat page (and service calls). */
+export const CHAT_PAGE_ROW = "Chat page";
 
 const COLUMNS: { key: SortKey; label: string; numeric: boolean }[] = [
   { key: "name", label: "Name", numeric: false },
@@ -38,14 +41,28 @@ function sortValue(r: BreakdownRow, key: SortKey): number | string {
 }
 
 export function rowsOf(usage: ProfileUsage, by: Dimension): BreakdownRow[] {
-  return by === "provider"
-    ? usage.byProvider.map((p) => ({ ...p, name: p.provider }))
-    : usage.byModel.map((m) => ({ ...m, name: `${m.provider}/${m.model}` }));
+  if (by === "provider") return usage.byProvider.map((p) => ({ ...p, name: p.provider }));
+  if (by === "model") return usage.byModel.map((m) => ({ ...m, name: `${m.provider}/${m.model}` }));
+  const keys = usage.byKey.map((k) => ({
+    ...k,
+    name: `${k.name} (${k.prefix}…)${k.revoked ? ", revoked" : ""}`,
+  }));
+  const rest = { ...usage.totals, name: CHAT_PAGE_ROW };
+  for (const k of keys) {
+    rest.requests -= k.requests;
+    rest.inputTokens -= k.inputTokens;
+    rest.outputTokens -= k.outputTokens;
+    rest.costMicros -= k.costMicros;
+  }
+  return rest.requests > 0 ? [...keys, rest] : keys;
 }
 
 /** Provider or model breakdown: a stacked token bar per row and a table sortable on every column. */
 export function Breakdown({ usage }: { usage: ProfileUsage }) {
-  const [by, setBy] = useState<Dimension>("model");
+  const [chosen, setBy] = useState<Dimension>("model");
+  // "By API key" appears once the range holds usage of an API key.
+  const dimensions: Dimension[] = usage.byKey.length > 0 ? ["provider", "model", "key"] : ["provider", "model"];
+  const by = dimensions.includes(chosen) ? chosen : "model";
   const [sort, setSort] = useState<{ key: SortKey; dir: "asc" | "desc" }>({ key: "costMicros", dir: "desc" });
   const rows = useMemo(() => rowsOf(usage, by), [usage, by]);
   const totalTokens = usage.totals.inputTokens + usage.totals.outputTokens;
@@ -67,7 +84,7 @@ export function Breakdown({ usage }: { usage: ProfileUsage }) {
   return (
     <div className="grid gap-4">
       <div role="group" aria-label="Break down by" className="inline-flex w-fit rounded-lg border border-line p-0.5">
-        {(["provider", "model"] as const).map((d) => (
+        {dimensions.map((d) => (
           <button
             key={d}
             type="button"
@@ -77,12 +94,12 @@ export function Breakdown({ usage }: { usage: ProfileUsage }) {
               by === d ? "bg-accent text-accent-ink" : "text-ink hover:bg-surface-3"
             }`}
           >
-            By {d}
+            By {d === "key" ? "API key" : d}
           </button>
         ))}
       </div>
       <ChartFigure
-        label={`Tokens by ${by}`}
+        label={`Tokens by ${by === "key" ? "API key" : by}`}
         summary={rows.map((r) => `${r.name}: ${formatInt(tokensOf(r))} tokens`).join("; ")}
       >
         <ResponsiveContainer width="100%" height={Math.max(120, rows.length * 44 + 48)}>
@@ -124,7 +141,7 @@ export function Breakdown({ usage }: { usage: ProfileUsage }) {
         </ResponsiveContainer>
       </ChartFigure>
       <div className="overflow-x-auto">
-        <table className="w-full min-w-[36rem] text-sm" aria-label={`Usage by ${by}`}>
+        <table className="w-full min-w-[36rem] text-sm" aria-label={`Usage by ${by === "key" ? "API key" : by}`}>
           <thead>
             <tr className="border-b border-line text-left">
               {COLUMNS.map((c) => (

@@ -2,6 +2,7 @@ import { useEffect, useState } from "react";
 import { Link, useSearchParams } from "react-router";
 import { formatMicros } from "@wavelength/shared";
 import { trpc } from "../../trpc.ts";
+import { ApiKeysPanel } from "./api-keys-panel.tsx";
 import { Field } from "./field.tsx";
 import { HealthPanel } from "./health-panel.tsx";
 import { OverviewPanel } from "./overview-panel.tsx";
@@ -125,6 +126,7 @@ function AdminConsole() {
         )}
       </section>
       {selected && <UserDetail key={selected.id} user={selected} />}
+      <ApiKeysPanel />
     </main>
   );
 }

@@ -4,6 +4,7 @@ import { Link } from "react-router";
 import { toast } from "sonner";
 import { fieldErrorsOf } from "../../lib/trpc-error.ts";
 import { trpc } from "../../trpc.ts";
+import { ApiKeysSection } from "./api-keys-section.tsx";
 import { TimeZoneSelect, browserTimeZone } from "./time-zone-select.tsx";
 
 const TIER_TEXT: Record<"anonymous" | "free" | "pro", string> = {
@@ -60,6 +61,7 @@ export default function SettingsPage() {
               <span className="text-muted">{TIER_TEXT[profile.data.tier]}</span>
             </p>
           </section>
+          {!profile.data.anonymous && <ApiKeysSection timeZone={profile.data.timezone} />}
           {!profile.data.anonymous && <SignOut />}
         </>
       )}
