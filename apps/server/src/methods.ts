@@ -2,7 +2,7 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
 
 /** tRPC takes queries by GET and mutations by POST (HEAD is answered with no body). */
 const TRPC_METHODS = ["GET", "HEAD", "POST"];
-/** Everything else (the SPA, health, the export) is read-only. */
+/** Everything else (the SPA, health, the export) is read-only, unless a route says otherwise. */
 const READ_METHODS = ["GET", "HEAD"];
 
 /**
@@ -17,6 +17,8 @@ export function refuseUnsupportedMethod(app: FastifyInstance, req: FastifyReques
   const trpc = pathname === "/api/trpc" || pathname.startsWith("/api/trpc/");
   const allowed = trpc ? TRPC_METHODS : READ_METHODS;
   if (allowed.includes(req.method)) return false;
+  // A route registered for this method (POST /v1/chat/completions, the operator CLI) takes it.
+  if (!trpc && app.hasRoute({ method: req.method as "POST", url: pathname })) return false;
   if (!trpc && pathname.startsWith("/api/") && !app.hasRoute({ method: "GET", url: pathname })) return false;
   void reply
     .code(405)

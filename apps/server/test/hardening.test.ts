@@ -4,6 +4,7 @@ import { tmpdir } from "node:os";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { MAX_JSON_DEPTH, MAX_JSON_VALUES } from "../src/request-input.ts";
+import { fetchedProof } from "./support/proof.ts";
 import { rawRequest, type RawResponse } from "./support/raw-http.ts";
 import { openTestServer, type TestServer } from "./support/test-server.ts";
 
@@ -291,7 +292,13 @@ describe("hardening over real HTTP", () => {
     it("puts a CSP allowing our inline theme script, frame-ancestors 'none', nosniff and no-referrer on every response", async () => {
       const signUp = await post(
         "/api/trpc/auth.signUp",
-        JSON.stringify({ json: { email: `headers.${Date.now()}@x.example`, password: "headers pass 1234" } }),
+        JSON.stringify({
+          json: {
+            email: `headers.${Date.now()}@x.example`,
+            password: "headers pass 1234",
+            proof: await fetchedProof(url),
+          },
+        }),
       );
       const session = [signUp.headers["set-cookie"] ?? []].flat().find((c) => c.startsWith("wl_session="))!;
       const from = new Date(Date.now() - 86_400_000).toISOString();
