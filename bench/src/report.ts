@@ -210,6 +210,9 @@ export function combinedMarkdown(
   lines.push("- `bench/results/chat-e2e.json`: the in-process chat part (latency, phases, settings).");
   lines.push("- `bench/results/admission-pglite.json`: admission on PGlite.");
   lines.push("- `bench/results/chat-http.json`: the chat over HTTP (autocannon, 1 and 3 instances).");
+  lines.push(
+    "- `bench/results/openai-compat.json`: the OpenAI-compatible endpoint against a fake provider (1 and 32 streams).",
+  );
   lines.push("- `bench/results/analytics.json`: analytics latency on PostgreSQL and PGlite.");
   lines.push("");
   return lines.join("\n");
