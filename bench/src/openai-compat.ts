@@ -12,6 +12,7 @@ import pg from "pg";
 import { startFakeOpenAI } from "../../packages/api/test/support/fake-openai-server.ts";
 import { createProviderRegistry } from "../../packages/api/src/providers/index.ts";
 import { ADMIN_TOKEN, ServerProcess } from "../../apps/server/reliability/support/server-process.ts";
+import { solvedProof } from "../../apps/server/reliability/support/visitor.ts";
 import { percentile } from "./measure.ts";
 import { migrate, recreateDatabase } from "./setup.ts";
 
@@ -193,7 +194,7 @@ async function keysFor(baseUrl: string, count: number): Promise<{ secret: string
     const { data, cookies } = await trpc<{ user: { id: string } }>(
       baseUrl,
       "auth.signUp",
-      { email: `bench-openai-${i}@example.test`, password: "correct horse battery" },
+      { email: `bench-openai-${i}@example.test`, password: "correct horse battery", proof: await solvedProof(baseUrl) },
       { "x-forwarded-for": `10.88.0.${i + 1}` },
     );
     const cookie = cookies.map((c) => c.split(";")[0]!).find((c) => c.startsWith("wl_session="))!;

@@ -4,6 +4,11 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
 const TRPC_METHODS = ["GET", "HEAD", "POST"];
 /** Everything else (the SPA, health, the export) is read-only, unless a route says otherwise. */
 const READ_METHODS = ["GET", "HEAD"];
+/** The OpenAI-compatible API: each route its own method; other /v1 paths are its 404. */
+const OPENAI_ROUTES: Readonly<Record<string, readonly string[]>> = {
+  "/v1/chat/completions": ["POST"],
+  "/v1/models": ["GET", "HEAD"],
+};
 
 /**
  * Answers 405 with an Allow header when a resource is asked with a method it
@@ -15,7 +20,8 @@ const READ_METHODS = ["GET", "HEAD"];
 export function refuseUnsupportedMethod(app: FastifyInstance, req: FastifyRequest, reply: FastifyReply): boolean {
   const pathname = req.url.split("?", 1)[0]!;
   const trpc = pathname === "/api/trpc" || pathname.startsWith("/api/trpc/");
-  const allowed = trpc ? TRPC_METHODS : READ_METHODS;
+  if (pathname.startsWith("/v1/") && !Object.hasOwn(OPENAI_ROUTES, pathname)) return false;
+  const allowed = trpc ? TRPC_METHODS : (OPENAI_ROUTES[pathname] ?? READ_METHODS);
   if (allowed.includes(req.method)) return false;
   // A route registered for this method (POST /v1/chat/completions, the operator CLI) takes it.
   if (!trpc && app.hasRoute({ method: req.method as "POST", url: pathname })) return false;
