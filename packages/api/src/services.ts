@@ -50,7 +50,7 @@ export interface ServiceOptions {
   providers?: ProviderConfig;
   /** Price for models missing from the price book (flagged as a fallback). */
   fallbackPrice?: { inputPerMillionMicros: number; outputPerMillionMicros: number };
-  chat?: Pick<ChatServiceOptions, "flushIntervalMs" | "heartbeatMs" | "staleAfterMs" | "onTiming">;
+  chat?: Pick<ChatServiceOptions, "flushIntervalMs" | "heartbeatMs" | "staleAfterMs" | "idleTimeoutMs" | "onTiming">;
 }
 
 export function createServices(db: Db, options: ServiceOptions = {}): Services {
@@ -89,6 +89,6 @@ export function createServices(db: Db, options: ServiceOptions = {}): Services {
   });
   const prices = new PriceBook(db, { fallback: options.fallbackPrice ?? DEFAULT_FALLBACK_PRICE });
   const registry = createProviderRegistry(options.providers ?? { demo: { enabled: true, tokenDelayMs: 15 } });
-  const chat = new ChatService({ db, engine, registry, prices, clock, logger, ...options.chat });
+  const chat = new ChatService({ db, sql: options.sql, engine, registry, prices, clock, logger, ...options.chat });
   return { db, auth, chat, prices, engine, outbox, worker, clock, logger };
 }
