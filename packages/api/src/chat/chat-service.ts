@@ -147,6 +147,11 @@ export class ChatService {
     return this.live.flush();
   }
 
+  /** Resolves when this instance's run of the task has settled it (at once if it runs elsewhere or ended). */
+  async whenSettled(taskId: string): Promise<void> {
+    await this.inflight.get(taskId);
+  }
+
   /** Waits for every task this instance runs (tests, graceful shutdown). */
   async drain(): Promise<void> {
     while (this.inflight.size > 0) await Promise.allSettled([...this.inflight.values()]);
