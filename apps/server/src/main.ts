@@ -18,6 +18,7 @@ const services = createServices(database.prisma, {
   logger,
   sql: database.sql,
   providers: providerConfig(env),
+  chat: { idleTimeoutMs: env.CHAT_IDLE_TIMEOUT_MS },
   fallbackPrice: {
     inputPerMillionMicros: dollarsToMicros(env.FALLBACK_INPUT_USD_PER_MILLION),
     outputPerMillionMicros: dollarsToMicros(env.FALLBACK_OUTPUT_USD_PER_MILLION),

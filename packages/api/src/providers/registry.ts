@@ -73,7 +73,10 @@ export function createProviderRegistry(config: ProviderConfig): ProviderRegistry
   }
 
   if (config.demo?.enabled ?? true) {
-    const demo = new DemoLanguageModel({ tokenDelayMs: config.demo?.tokenDelayMs ?? DEFAULT_DEMO_TOKEN_DELAY_MS });
+    const demo = new DemoLanguageModel({
+      tokenDelayMs: config.demo?.tokenDelayMs ?? DEFAULT_DEMO_TOKEN_DELAY_MS,
+      replyWords: config.demo?.replyWords,
+    });
     entries.push({ info: DEMO_MODEL_INFO, languageModel: () => demo });
   }
 
