@@ -33,7 +33,7 @@ export async function sendMessage(
   also: SubjectRef[],
   input: SendMessageInput,
 ): Promise<{ result: SendResult; run: RunSpec | null }> {
-  const { db, engine, clock } = deps;
+  const { engine, clock } = deps;
   const info = deps.registry.find(input.provider, input.model);
   if (!info) throw new AppError("NOT_FOUND", `No model ${input.provider}/${input.model} is configured.`);
   if (!isModelAllowed(subject.tier, info.provider, info.model)) {
@@ -92,7 +92,7 @@ export async function sendMessage(
     });
   }
   if (decision.duplicate) {
-    const existing = await db.task.findFirst({ where: { id: taskId, subject: subject.key } });
+    const existing = await taskOfFirstTry(deps, taskId, subject.key);
     if (!existing) throw new AppError("CONFLICT", "This message is already being sent.");
     const result = {
       taskId,
@@ -131,6 +131,26 @@ export async function sendMessage(
     price,
   };
   return { result: { taskId, ...created, trimmed }, run };
+}
+
+/** How long a retried send waits for its first try (still being admitted elsewhere) to save its task. */
+const FIRST_TRY_WAIT_MS = 10_000;
+
+/**
+ * The task of a send retried with the same key. A client that timed out retries while its first
+ * try may still be on its way (admitted, not yet saved): waiting for it answers the retry with
+ * that task instead of a conflict that would make the client send a second, paid message.
+ */
+async function taskOfFirstTry(deps: ChatDeps, taskId: string, subjectKey: string) {
+  const end = Date.now() + FIRST_TRY_WAIT_MS;
+  for (let pause = 50; ; pause = Math.min(pause * 2, 1_000)) {
+    const task = await deps.db.task.findFirst({
+      where: { id: taskId, subject: subjectKey },
+      select: { conversationId: true, messageId: true },
+    });
+    if (task || Date.now() >= end) return task;
+    await new Promise((r) => setTimeout(r, pause));
+  }
 }
 
 /** The conversation's turns so far, oldest first; NOT_FOUND when it is not the caller's. */
