@@ -16,6 +16,8 @@ export interface ServerOptions {
   demoTokenDelayMs?: number;
   /** Extra node flags, before the entry point (the HTTP bench passes --cpu-prof through). */
   nodeArgs?: readonly string[];
+  /** More environment for the server (a provider to use, chat settings), over the defaults below. */
+  env?: Readonly<Record<string, string>>;
 }
 
 interface Exit {
@@ -99,6 +101,7 @@ export class ServerProcess {
         // the per-address anonymous cap from binding where the test does not mean it to.
         TRUSTED_PROXIES: "127.0.0.1",
         LOG_LEVEL: "warn",
+        ...options.env,
       },
       stdio: ["ignore", "pipe", "pipe"],
     });

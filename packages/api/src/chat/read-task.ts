@@ -5,24 +5,38 @@ import { textAfter, type StoredDelta } from "./reply-log.ts";
 
 export type TaskStatus = "queued" | "running" | "completed" | "failed" | "cancelled";
 
-/** What a poll of chat.task returns: the state, and only the text after the caller's cursor. */
-export interface TaskView {
-  taskId: string;
-  status: TaskStatus;
+/**
+ * A poll of a running reply: only what a reader needs every 300 ms, so that the bytes a client
+ * reads stay close to the reply's own size (the task's other facts come with the send, with
+ * chat.runningReply, and with the poll that finds the reply over).
+ */
+export interface RunningTaskView {
+  status: "queued" | "running";
   /** The reply's text from `cursor` (as asked) up to the returned `cursor`. */
   text: string;
   /** Where the next poll starts: an offset (UTF-16 code units) into the reply's text. */
   cursor: number;
+  /** A Stop was asked for and the reply has not ended yet. */
+  stopping: boolean;
+}
+
+/** A poll of a reply that is over: its last text after the cursor, how it ended, what it cost. */
+export interface FinishedTaskView {
+  status: "completed" | "failed" | "cancelled";
+  text: string;
+  cursor: number;
+  taskId: string;
   provider: string;
   model: string;
   conversationId: string;
   messageId: string | null;
   assistantMessageId: string | null;
   error: string | null;
-  /** A Stop was asked for and the reply has not ended yet. */
-  stopping: boolean;
   usage: { inputTokens: number; outputTokens: number; costMicros: number; estimated: boolean } | null;
 }
+
+/** What a poll of chat.task returns: the state, and only the text after the caller's cursor. */
+export type TaskView = RunningTaskView | FinishedTaskView;
 
 /**
  * The instance running the reply answers from memory (text newer than the last flush too);
@@ -42,21 +56,13 @@ export async function readTask(
   return fromDatabase(deps, subjectKey, taskId, cursor);
 }
 
-function fromMemory(reply: LiveReply, cursor: number): TaskView {
+function fromMemory(reply: LiveReply, cursor: number): RunningTaskView {
   const end = reply.text.length;
   return {
-    taskId: reply.taskId,
     status: "running",
     text: cursor < end ? reply.text.slice(cursor) : "",
     cursor: Math.max(cursor, end),
-    provider: reply.meta.provider,
-    model: reply.meta.model,
-    conversationId: reply.meta.conversationId,
-    messageId: reply.meta.messageId,
-    assistantMessageId: null,
-    error: null,
     stopping: reply.stopCause === "user",
-    usage: null,
   };
 }
 
@@ -96,24 +102,23 @@ async function fromDatabase(deps: ChatDeps, subjectKey: string, taskId: string, 
     [taskId, subjectKey, cursor],
   );
   if (!t) throw new AppError("NOT_FOUND", "No such task.");
-  const running = t.status === "running" || t.status === "queued";
-  const deltas: StoredDelta[] =
-    typeof t.deltas === "string" ? (JSON.parse(t.deltas) as StoredDelta[]) : (t.deltas ?? []);
-  const next = running ? textAfter(deltas, cursor) : textAfter([[0, t.reply ?? ""]], cursor);
+  if (t.status === "running" || t.status === "queued") {
+    const deltas: StoredDelta[] =
+      typeof t.deltas === "string" ? (JSON.parse(t.deltas) as StoredDelta[]) : (t.deltas ?? []);
+    return { status: t.status, ...textAfter(deltas, cursor), stopping: t.stopping };
+  }
   return {
-    taskId: t.id,
     status: t.status,
-    text: next.text,
-    cursor: next.cursor,
+    ...textAfter([[0, t.reply ?? ""]], cursor),
+    taskId: t.id,
     provider: t.provider,
     model: t.model,
     conversationId: t.conversation_id,
     messageId: t.message_id,
     assistantMessageId: t.assistant_message_id,
     error: t.error,
-    stopping: running && t.stopping,
     usage:
-      !running && t.input_tokens !== null
+      t.input_tokens !== null
         ? {
             inputTokens: Number(t.input_tokens),
             outputTokens: Number(t.output_tokens ?? 0),

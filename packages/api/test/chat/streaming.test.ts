@@ -205,7 +205,7 @@ for (const engine of DATABASE_ENGINES) {
       await caller.chat.delete({ conversationId: sent.conversationId });
       await app.services.chat.drain();
       expect(errors.slice(before)).toEqual([]);
-      const done = await caller.chat.task({ taskId: sent.taskId });
+      const done = await untilDone(() => caller.chat.task({ taskId: sent.taskId }));
       expect(done).toMatchObject({ status: "cancelled", assistantMessageId: null });
       expect(done.usage?.outputTokens).toBeGreaterThan(0);
       expect(await app.db.prisma.message.count({ where: { conversationId: sent.conversationId } })).toBe(0);

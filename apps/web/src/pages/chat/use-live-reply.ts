@@ -57,15 +57,17 @@ export function useLiveReply(task: FollowedTask | null, onEnd: (reply: LiveReply
   }, [task, last, isFetchingNextPage, fetchNextPage, errorUpdatedAt]);
 
   const state = useMemo<LiveReplyState | null>(() => {
-    if (!task || !pages || !last || last.taskId !== task.taskId) return null;
+    // The query's key holds the task id: these pages are this task's.
+    if (!task || !pages || !last) return null;
     return {
       task,
       text: pages.map((p) => p.text).join(""),
       status: last.status,
       running: isRunning(last.status),
-      stopping: last.stopping,
-      error: last.error,
-      assistantMessageId: last.assistantMessageId,
+      // A running poll carries only its text and whether a Stop is on its way; the last one, the outcome.
+      stopping: "stopping" in last && last.stopping,
+      error: "error" in last ? last.error : null,
+      assistantMessageId: "assistantMessageId" in last ? last.assistantMessageId : null,
     };
   }, [task, pages, last]);
 
