@@ -31,6 +31,8 @@ export interface RepliesOptions {
   /** Concurrent replies over three instances. */
   multiInstanceCount: number;
   users: number;
+  /** Which systems run (all by default; a subset for profiling). */
+  systems: System[];
   log: (m: string) => void;
 }
 
@@ -360,7 +362,8 @@ export async function replies(serverUrl: string, adminDbUrl: string, o: RepliesO
 
     // Wavelength: one instance, then three on the same database.
     let sessions: Session[] = [];
-    for (const instances of [1, 3]) {
+    const fleets = !o.systems.includes("wavelength") ? [] : o.multiInstanceCount > 0 ? [1, 3] : [1];
+    for (const instances of fleets) {
       for (let i = 0; i < instances; i++) {
         servers.push(
           await ServerProcess.start({
@@ -413,46 +416,52 @@ export async function replies(serverUrl: string, adminDbUrl: string, o: RepliesO
     }
 
     // The peer, and the provider read directly, at the same N.
-    const peer = await startHelper<{ url: string }>(path.join(here, "replies-peer-server.ts"), {
-      PEER_PROVIDER_URL: fake.ready.baseURL,
-    });
-    helpers.push(peer);
-    const peerCpu = () => cpuUsOf(peer.child.pid);
-    await runCell({
-      ...base,
-      system: "peer",
-      instances: 1,
-      replies: 10,
-      pool: null,
-      cpu: peerCpu,
-      client: (i) => peerClient(peer.ready.url, i),
-    });
-    for (const n of o.counts) {
-      const cell = await runCell({
+    if (o.systems.includes("peer")) await runPeer();
+    if (o.systems.includes("direct")) {
+      for (const n of o.counts) {
+        const cell = await runCell({
+          ...base,
+          system: "direct",
+          instances: 0,
+          replies: n,
+          pool: null,
+          cpu: () => null,
+          client: (i) => directClient(fake.ready.baseURL, i),
+        });
+        cells.push(cell);
+        o.log(`replies: ${describeCell(cell)}`);
+      }
+    }
+    async function runPeer() {
+      const peer = await startHelper<{ url: string }>(path.join(here, "replies-peer-server.ts"), {
+        PEER_PROVIDER_URL: fake.ready.baseURL,
+      });
+      helpers.push(peer);
+      const peerCpu = () => cpuUsOf(peer.child.pid);
+      // Warm-up, thrown away (JIT, connections), as for Wavelength.
+      await runCell({
         ...base,
         system: "peer",
         instances: 1,
-        replies: n,
+        replies: 10,
         pool: null,
         cpu: peerCpu,
         client: (i) => peerClient(peer.ready.url, i),
       });
-      cells.push(cell);
-      o.log(`replies: ${describeCell(cell)}`);
-    }
-    await peer.stop();
-    for (const n of o.counts) {
-      const cell = await runCell({
-        ...base,
-        system: "direct",
-        instances: 0,
-        replies: n,
-        pool: null,
-        cpu: () => null,
-        client: (i) => directClient(fake.ready.baseURL, i),
-      });
-      cells.push(cell);
-      o.log(`replies: ${describeCell(cell)}`);
+      for (const n of o.counts) {
+        const cell = await runCell({
+          ...base,
+          system: "peer",
+          instances: 1,
+          replies: n,
+          pool: null,
+          cpu: peerCpu,
+          client: (i) => peerClient(peer.ready.url, i),
+        });
+        cells.push(cell);
+        o.log(`replies: ${describeCell(cell)}`);
+      }
+      await peer.stop();
     }
   } catch (error) {
     failed = true;
@@ -474,6 +483,7 @@ export async function replies(serverUrl: string, adminDbUrl: string, o: RepliesO
       counts: o.counts,
       multiInstanceCount: o.multiInstanceCount,
       users: o.users,
+      systems: o.systems,
       replyBytes: Buffer.byteLength(expected),
       nominalSeconds: nominalMs / 1000,
       serverPool: 10,
@@ -503,6 +513,9 @@ export function repliesOptionsFromEnv(log: (m: string) => void): RepliesOptions 
       .map((n) => Number(n.trim())),
     multiInstanceCount: Number(env("BENCH_REPLIES_MULTI", "100")),
     users: Number(env("BENCH_REPLIES_USERS", "100")),
+    systems: env("BENCH_REPLIES_SYSTEMS", "wavelength,peer,direct")
+      .split(",")
+      .map((x) => x.trim() as System),
     log,
   };
 }

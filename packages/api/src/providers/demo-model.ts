@@ -168,7 +168,7 @@ export interface DemoModelOptions {
 }
 
 /**
- * A hand-written LanguageModelV3, used through streamText exactly like the hosted providers, so
+ * A hand-written LanguageModelV3, streamed through its doStream exactly like the hosted providers, so
  * the offline path exercises the same code (usage mapping, abort, finish) as a real one. Usage is
  * what our tokenizer counts of the prompt it received and of the text it sent, which is also what
  * a caller counting the streamed text would get.
