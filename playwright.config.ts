@@ -51,6 +51,8 @@ export default defineConfig({
       DATABASE_URL: `pglite://.data/e2e-${PORT}`,
       // The demo model types quickly in tests; the journey still sees text grow.
       DEMO_TOKEN_DELAY_MS: "2",
+      // A stalled reply ("/demo … stall=N") is given up on after 3 s in the streaming spec.
+      CHAT_IDLE_TIMEOUT_MS: "3000",
       E2E_FRESH: "1",
       SESSION_SECRET: "e2e-secret-at-least-32-characters-long",
       ADMIN_TOKEN: "e2e-admin-token-at-least-16",

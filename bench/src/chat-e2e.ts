@@ -2,7 +2,6 @@
 // being settled and written, and how much of that time is quota admission and settlement.
 import { performance } from "node:perf_hooks";
 import { createDb } from "../../packages/db/src/index.ts";
-import type { ChatService } from "../../packages/api/src/chat/chat-service.ts";
 import { subjectOf, userIdentity } from "../../packages/api/src/identity.ts";
 import type { SubjectRef } from "../../packages/api/src/metering/index.ts";
 import { createServices } from "../../packages/api/src/services.ts";
@@ -87,37 +86,6 @@ export interface E2eResults {
 const round = (x: number) => Math.round(x * 1000) / 1000;
 const mean = (xs: readonly number[]) => (xs.length ? xs.reduce((a, b) => a + b, 0) / xs.length : Number.NaN);
 
-/**
- * Completion of a task in this process, without touching the database: the service keeps each
- * running task in a private `running` map and deletes it when the background run has finished
- * (settled, assistant message and final task row written). ChatService has no public way to wait
- * for one task; this reads that private field and returns null when it is not there, and the
- * caller falls back to polling.
- */
-function completionSignal(chat: ChatService): ((taskId: string) => Promise<void>) | null {
-  const running = (chat as unknown as { running?: unknown }).running;
-  if (!(running instanceof Map)) return null;
-  const waiters = new Map<string, () => void>();
-  const finishedEarly = new Set<string>();
-  const del = running.delete.bind(running);
-  running.delete = (key: unknown) => {
-    const had = del(key);
-    if (had && typeof key === "string") {
-      const w = waiters.get(key);
-      if (w) {
-        waiters.delete(key);
-        w();
-      } else finishedEarly.add(key);
-    }
-    return had;
-  };
-  return (taskId) => {
-    if (finishedEarly.delete(taskId)) return Promise.resolve();
-    if (!running.has(taskId)) return Promise.reject(new Error(`task ${taskId} is not running in this process`));
-    return new Promise((resolve) => waiters.set(taskId, resolve));
-  };
-}
-
 export async function chatE2e(url: string, o: E2eOptions): Promise<E2eResults> {
   const t0 = Date.now();
   const db = await createDb(url, { maxConnections: o.pool });
@@ -151,10 +119,8 @@ export async function chatE2e(url: string, o: E2eOptions): Promise<E2eResults> {
     );
     await db.prisma.$executeRawUnsafe("ANALYZE");
 
-    const signal = o.wait === "signal" ? completionSignal(chat) : null;
-    const wait = signal ? "signal" : "poll";
-    if (o.wait === "signal" && !signal)
-      o.log("warning: ChatService has no `running` map any more; waiting for chats by polling chat.task()");
+    const signal = o.wait === "signal" ? (taskId: string) => chat.whenSettled(taskId) : null;
+    const wait = o.wait;
     const poll = async (subject: SubjectRef, taskId: string) => {
       for (;;) {
         const t = await chat.task(subject.key, taskId);
@@ -271,8 +237,11 @@ export async function chatE2e(url: string, o: E2eOptions): Promise<E2eResults> {
     const last = await db.prisma.task.findFirst({
       where: { status: "completed", subject: { in: subjects.map((s) => s.key) } },
       orderBy: { createdAt: "desc" },
-      select: { inputTokens: true, outputTokens: true, partialText: true },
+      select: { inputTokens: true, outputTokens: true, assistantMessageId: true },
     });
+    const lastReply = last?.assistantMessageId
+      ? await db.prisma.message.findUnique({ where: { id: last.assistantMessageId }, select: { content: true } })
+      : null;
     return {
       description: `ChatService.send() on the offline demo model (${E2E_PROVIDER}/${E2E_MODEL}, no token delay), each client waiting for its task to complete before sending the next; pro-tier users, one new conversation per chat`,
       settings: {
@@ -291,7 +260,7 @@ export async function chatE2e(url: string, o: E2eOptions): Promise<E2eResults> {
         ? {
             inputTokens: last.inputTokens ?? 0,
             outputTokens: last.outputTokens ?? 0,
-            chars: last.partialText.length,
+            chars: lastReply?.content.length ?? 0,
           }
         : null,
       cells,

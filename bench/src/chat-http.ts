@@ -100,7 +100,7 @@ export interface ChatHttpResults {
   ratios: { connections: number; sendsPerSecond: number; completedPerSecond: number }[];
 }
 
-interface Session {
+export interface Session {
   userId: string;
   cookie: string;
 }
@@ -139,7 +139,7 @@ async function mutate<T>(
  * Signs `count` accounts up over HTTP (each from its own X-Forwarded-For address: the server trusts
  * 127.0.0.1 as a proxy) and makes them pro with high general limits through the operator API.
  */
-async function signUpUsers(baseUrl: string, count: number, tag: string): Promise<Session[]> {
+export async function signUpUsers(baseUrl: string, count: number, tag: string): Promise<Session[]> {
   const sessions: Session[] = [];
   const operator = { authorization: `Bearer ${ADMIN_TOKEN}` };
   // Argon2 hashing per sign-up: a few at a time on two cores.

@@ -6,6 +6,8 @@ import { pgliteAdmission, pgliteAdmissionMarkdown } from "./admission-pglite.ts"
 import { analyticsLatency, analyticsMarkdown } from "./analytics.ts";
 import { chatE2e, e2eMarkdown, type E2eResults } from "./chat-e2e.ts";
 import { chatHttp, chatHttpMarkdown } from "./chat-http.ts";
+import { replies, repliesOptionsFromEnv } from "./replies.ts";
+import { repliesMarkdown } from "./replies-report.ts";
 import type { Contender } from "./contender.ts";
 import { bundleMarkdown, measureInitialBundle } from "./bundle-size.ts";
 import { measure } from "./measure.ts";
@@ -39,11 +41,11 @@ const LIMIT = 50;
 const ATTEMPTS = 500;
 const COMMAND = "npm run bench";
 /**
- * Which parts run, all by default: "admission,e2e,pglite,http,openai,analytics". Without admission,
- * REPORT.md reuses results/admission.json; other parts left out are marked as not measured.
+ * Which parts run, all by default: "admission,e2e,pglite,http,replies,openai,analytics". A part left
+ * out is shown in REPORT.md with the figures of its last results/*.json, marked as from an earlier run.
  */
 const PARTS = new Set(
-  env("BENCH_PARTS", "admission,e2e,pglite,http,openai,analytics")
+  env("BENCH_PARTS", "admission,e2e,pglite,http,replies,openai,analytics")
     .split(",")
     .map((p) => p.trim()),
 );
@@ -115,101 +117,103 @@ async function main() {
   }
 
   const parts: ReportPart[] = [];
-  const skipped = (title: string): ReportPart => ({
-    title,
-    markdown: "_Not measured in this run (BENCH_PARTS)._\n",
-    summary: [],
-  });
+  /**
+   * One part: run and written to results/<file> when BENCH_PARTS names it; otherwise the figures
+   * of an earlier run from that file (so that running one part keeps the others in REPORT.md),
+   * or a note that it was not measured.
+   */
+  const part = async <T>(
+    name: string,
+    title: string,
+    file: string,
+    run: () => Promise<T>,
+    render: (r: T) => { markdown: string; summary: string[] },
+  ): Promise<void> => {
+    const full = path.join(resultsDir, file);
+    if (PARTS.has(name)) {
+      load[`before the ${name} part`] = load1();
+      const r = await run();
+      writeJson(file, r);
+      wrote.push(`results/${file}`);
+      parts.push({ title, ...render(r) });
+    } else if (existsSync(full)) {
+      const earlier = render(JSON.parse(readFileSync(full, "utf8")) as T);
+      parts.push({
+        title,
+        markdown: `_Not measured in this run (BENCH_PARTS): the figures of an earlier run, from results/${file}._\n\n${earlier.markdown}`,
+        summary: earlier.summary.map((line) => `${line} (earlier run)`),
+      });
+    } else {
+      parts.push({ title, markdown: "_Not measured in this run (BENCH_PARTS)._\n", summary: [] });
+    }
+  };
 
-  const e2eTitle = "A chat end to end: `ChatService.send()` → task completed";
-  if (PARTS.has("e2e")) {
-    load["before the in-process chat part"] = load1();
-    log("chat end to end…");
-    const e2e: E2eResults = await chatE2e(url, {
-      users: E2E_USERS,
-      chats: E2E_CHATS,
-      warmup: E2E_WARMUP,
-      clients: E2E_CLIENTS,
-      pool: POOL,
-      wait: E2E_WAIT,
-      pollMs: E2E_POLL_MS,
-      log,
-    });
-    writeJson("chat-e2e.json", e2e);
-    wrote.push("results/chat-e2e.json");
-    parts.push({
-      title: e2eTitle,
+  await part(
+    "e2e",
+    "A chat end to end: `ChatService.send()` → task completed",
+    "chat-e2e.json",
+    () => {
+      log("chat end to end…");
+      return chatE2e(url, {
+        users: E2E_USERS,
+        chats: E2E_CHATS,
+        warmup: E2E_WARMUP,
+        clients: E2E_CLIENTS,
+        pool: POOL,
+        wait: E2E_WAIT,
+        pollMs: E2E_POLL_MS,
+        log,
+      });
+    },
+    (e2e: E2eResults) => ({
       markdown: e2eMarkdown(e2e),
       summary: e2e.cells.map(
         (c) =>
           `chat end to end, ${c.clients} client${c.clients > 1 ? "s" : ""}: ${c.throughput} chats/s, p50 ${c.e2e.p50Ms.toFixed(2)} ms, p99 ${c.e2e.p99Ms.toFixed(2)} ms; admission ${(c.admit.shareOfE2e * 100).toFixed(1)} % of the latency, settlement ${(c.settle.shareOfE2e * 100).toFixed(1)} %; ${c.completed}/${c.chats} completed`,
       ),
-    });
-  } else parts.push(skipped(e2eTitle));
+    }),
+  );
 
-  const pgliteTitle = "Admission on embedded PGlite (`npm start`'s database)";
-  if (PARTS.has("pglite")) {
-    load["before the PGlite part"] = load1();
-    const r = await pgliteAdmission({
-      ops: PGLITE_OPS,
-      warmup: WARMUP,
-      clients: CLIENTS,
-      spreadSubjects: SPREAD_SUBJECTS,
-      limit: LIMIT,
-      attempts: ATTEMPTS,
-      log,
-    });
-    writeJson("admission-pglite.json", r);
-    wrote.push("results/admission-pglite.json");
-    parts.push({ title: pgliteTitle, ...pgliteAdmissionMarkdown(r) });
-  } else parts.push(skipped(pgliteTitle));
+  await part(
+    "pglite",
+    "Admission on embedded PGlite (`npm start`'s database)",
+    "admission-pglite.json",
+    () =>
+      pgliteAdmission({
+        ops: PGLITE_OPS,
+        warmup: WARMUP,
+        clients: CLIENTS,
+        spreadSubjects: SPREAD_SUBJECTS,
+        limit: LIMIT,
+        attempts: ATTEMPTS,
+        log,
+      }),
+    pgliteAdmissionMarkdown,
+  );
 
-  const httpTitle = "A chat over HTTP: autocannon against 1 and 3 instances";
-  if (PARTS.has("http")) {
-    load["before the HTTP part"] = load1();
-    const r = await chatHttp(SERVER, `${SERVER}/${ADMIN_DB}`, {
-      durationSeconds: HTTP_SECONDS,
-      connections: HTTP_CONNECTIONS,
-      users: HTTP_USERS,
-      log,
-    });
-    writeJson("chat-http.json", r);
-    wrote.push("results/chat-http.json");
-    const md = chatHttpMarkdown(r);
-    // chatHttpMarkdown brings its own heading; the report numbers its sections itself.
-    parts.push({ title: httpTitle, markdown: md.markdown.replace(/^## .*\n\n/, ""), summary: md.summary });
-  } else parts.push(skipped(httpTitle));
+  await part(
+    "http",
+    "A chat over HTTP: autocannon against 1 and 3 instances",
+    "chat-http.json",
+    () =>
+      chatHttp(SERVER, `${SERVER}/${ADMIN_DB}`, {
+        durationSeconds: HTTP_SECONDS,
+        connections: HTTP_CONNECTIONS,
+        users: HTTP_USERS,
+        log,
+      }),
+    (r) => {
+      const md = chatHttpMarkdown(r);
+      // chatHttpMarkdown brings its own heading; the report numbers its sections itself.
+      return { markdown: md.markdown.replace(/^## .*\n\n/, ""), summary: md.summary };
+    },
+  );
 
-  const openaiTitle = "The OpenAI-compatible endpoint: overhead over the provider at 1 and 32 streams";
-  if (PARTS.has("openai")) {
-    load["before the OpenAI-compatible part"] = load1();
-    const r = await openaiCompatOverhead(SERVER, `${SERVER}/${ADMIN_DB}`, {
-      requestsAt1: OPENAI_REQUESTS_1,
-      requestsAt32: OPENAI_REQUESTS_32,
-      warmup: OPENAI_WARMUP,
-      log,
-    });
-    writeJson("openai-compat.json", r);
-    wrote.push("results/openai-compat.json");
-    parts.push({ title: openaiTitle, ...openaiCompatMarkdown(r) });
-  } else parts.push(skipped(openaiTitle));
-
-  const analyticsTitle = "Analytics: a heavy user's year and the operators' overview over 1,000,000 hourly rows";
-  if (PARTS.has("analytics")) {
-    load["before the analytics part"] = load1();
-    await recreateDatabase(`${SERVER}/${ADMIN_DB}`, ANALYTICS_DB);
-    const r = await analyticsLatency(`${SERVER}/${ANALYTICS_DB}`, {
-      otherSubjects: ANALYTICS_SUBJECTS,
-      rowsPerSubject: ANALYTICS_ROWS_PER_SUBJECT,
-      warmup: 3,
-      runs: ANALYTICS_RUNS,
-      pglite: true,
-      log,
-    });
-    writeJson("analytics.json", r);
-    wrote.push("results/analytics.json");
-    parts.push({ title: analyticsTitle, ...analyticsMarkdown(r) });
-  } else parts.push(skipped(analyticsTitle));
+ * Which parts run, all by default: "admission,e2e,pglite,http,replies,openai,analytics". A part left
+ * out is shown in REPORT.md with the figures of its last results/*.json, marked as from an earlier run.
+ */
+const PARTS = new Set(
+  env("BENCH_PARTS", "admission,e2e,pglite,http,replies,openai,analytics")
   load["at end"] = load1();
 
   const bundle = bundleMarkdown(measureInitialBundle(path.resolve(resultsDir, "../..")));

@@ -9,6 +9,7 @@ export class ChatPage {
   readonly composer: Locator;
   readonly sendButton: Locator;
   readonly stopButton: Locator;
+  readonly regenerateButton: Locator;
   readonly messages: Locator;
   readonly assistantReplies: Locator;
   readonly userMessages: Locator;
@@ -25,6 +26,7 @@ export class ChatPage {
     this.composer = page.getByRole("textbox", { name: "Message" });
     this.sendButton = page.getByRole("button", { name: "Send" });
     this.stopButton = page.getByRole("button", { name: "Stop" });
+    this.regenerateButton = page.getByRole("button", { name: "Regenerate" });
     this.messages = page.getByRole("list", { name: "Messages" });
     this.assistantReplies = this.messages.locator("li[data-role=assistant]");
     this.userMessages = this.messages.locator("li[data-role=user]");

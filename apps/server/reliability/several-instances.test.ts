@@ -149,11 +149,27 @@ describe("several instances on one PostgreSQL", () => {
     for (const s of fleet.servers) expect(await s.health()).toBe(200);
   });
 
-  it("answers every send of the burst at once, without a server error to retry", () => {
-    // Kept apart from the invariants above: an overloaded instance should refuse with 503 (or
-    // queue), not fail with 500; the accounting holds either way.
-    const errors = outcomes.flatMap(({ o }) => o.retried.map((r) => `${r.status} ${r.code}: ${r.message}`));
-    expect({ serverErrors: errors.length, first: errors.slice(0, 3) }).toEqual({ serverErrors: 0, first: [] });
+  it("answers every send of the burst without a server error, and records every admission it answered", async () => {
+    // Correctness, not wall time: on a busy machine a client may time out and retry (with the same
+    // idempotency key, so a send is never admitted twice), but no answer is a 5xx, and every
+    // admission a client was given is a task and a ledger row. How fast the burst was answered is
+    // printed above and measured by the bench.
+    const serverErrors = outcomes.flatMap(({ o }) =>
+      [...o.retried, o.final].filter((r) => r.status >= 500).map((r) => `${r.status} ${r.code}: ${r.message}`),
+    );
+    expect({ serverErrors: serverErrors.length, first: serverErrors.slice(0, 3) }).toEqual({
+      serverErrors: 0,
+      first: [],
+    });
+    const given = outcomes.flatMap(({ s, o }) => (o.final.ok ? [{ subject: s.key, taskId: o.final.data.taskId }] : []));
+    const recorded = await fleet.db.query<{ subject: string; id: string }>(
+      `SELECT t.subject, t.id FROM tasks t
+       JOIN usage_events e ON e.subject = t.subject AND e.idempotency_key = 'task:' || t.id
+       WHERE t.id = ANY($1::text[])`,
+      [given.map((g) => g.taskId)],
+    );
+    const byId = new Map(recorded.map((r) => [r.id, r.subject]));
+    expect(given.filter((g) => byId.get(g.taskId) !== g.subject)).toEqual([]);
   });
 });
 

@@ -41,6 +41,10 @@ const schema = z.object({
   /** The offline demo model: on unless turned off; its pace per token. */
   DEMO_MODEL: z.enum(["on", "off"]).default("on"),
   DEMO_TOKEN_DELAY_MS: z.coerce.number().int().min(0).max(5_000).default(15),
+  /** Every demo reply at least this many words (0: off), for trying long replies; "/demo words=…" does it per message. */
+  DEMO_REPLY_WORDS: z.coerce.number().int().min(0).max(4_000).default(0),
+  /** A provider that sends nothing for this long is given up on; the reply is charged what it produced. */
+  CHAT_IDLE_TIMEOUT_MS: z.coerce.number().int().min(1_000).max(600_000).default(60_000),
   /** Price of models missing from the price book, in USD per million tokens. */
   FALLBACK_INPUT_USD_PER_MILLION: z.coerce.number().min(0).max(10_000).default(3),
   FALLBACK_OUTPUT_USD_PER_MILLION: z.coerce.number().min(0).max(10_000).default(15),
@@ -129,6 +133,6 @@ export function providerConfig(env: Env): ProviderConfig {
           },
         }
       : {}),
-    demo: { enabled: env.DEMO_MODEL === "on", tokenDelayMs: env.DEMO_TOKEN_DELAY_MS },
+    demo: { enabled: env.DEMO_MODEL === "on", tokenDelayMs: env.DEMO_TOKEN_DELAY_MS, replyWords: env.DEMO_REPLY_WORDS },
   };
 }

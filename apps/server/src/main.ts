@@ -20,6 +20,7 @@ const services = createServices(database.prisma, {
   providers: providerConfig(env),
   ...authConfig(env),
   openaiCompat: { aliases: parseAliases(env.MODEL_ALIASES) },
+  chat: { idleTimeoutMs: env.CHAT_IDLE_TIMEOUT_MS },
   fallbackPrice: {
     inputPerMillionMicros: dollarsToMicros(env.FALLBACK_INPUT_USD_PER_MILLION),
     outputPerMillionMicros: dollarsToMicros(env.FALLBACK_OUTPUT_USD_PER_MILLION),

@@ -67,7 +67,7 @@ export interface ServiceOptions {
   providers?: ProviderConfig;
   /** Price for models missing from the price book (flagged as a fallback). */
   fallbackPrice?: { inputPerMillionMicros: number; outputPerMillionMicros: number };
-  chat?: Pick<ChatServiceOptions, "flushIntervalMs" | "heartbeatMs" | "staleAfterMs" | "onTiming">;
+  chat?: Pick<ChatServiceOptions, "flushIntervalMs" | "heartbeatMs" | "staleAfterMs" | "idleTimeoutMs" | "onTiming">;
   openaiCompat?: Pick<OpenAICompatOptions, "aliases" | "drainLimitMs">;
 }
 
@@ -114,7 +114,7 @@ export function createServices(db: Db, options: ServiceOptions = {}): Services {
   });
   const prices = new PriceBook(db, { fallback: options.fallbackPrice ?? DEFAULT_FALLBACK_PRICE });
   const registry = createProviderRegistry(options.providers ?? { demo: { enabled: true, tokenDelayMs: 15 } });
-  const chat = new ChatService({ db, engine, registry, prices, clock, logger, ...options.chat });
+  const chat = new ChatService({ db, sql: options.sql, engine, registry, prices, clock, logger, ...options.chat });
   const apiKeys = new ApiKeyService({ db, sql: options.sql, engine, registry, clock, logger });
   const openai = new OpenAICompatService({ db, engine, registry, prices, clock, logger, ...options.openaiCompat });
   return { db, auth, chat, apiKeys, openai, registry, prices, engine, outbox, worker, clock, logger };

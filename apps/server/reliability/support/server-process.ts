@@ -16,7 +16,7 @@ export interface ServerOptions {
   demoTokenDelayMs?: number;
   /** Extra node flags, before the entry point (the HTTP bench passes --cpu-prof through). */
   nodeArgs?: readonly string[];
-  /** More environment for the server, over the defaults below (e.g. the sign-up allowance, a provider). */
+  /** More environment for the server, over the defaults below (sign-up allowance, a provider, chat settings). */
   env?: Readonly<Record<string, string>>;
 }
 

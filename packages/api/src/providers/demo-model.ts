@@ -7,6 +7,7 @@ import type {
   LanguageModelV3StreamResult,
   LanguageModelV3Usage,
 } from "@ai-sdk/provider";
+import { longDemoReply, parseDemoDirective, type DemoDirective } from "./demo-directive.ts";
 import { countPromptTokens, countTextTokens } from "./tokens.ts";
 import { ProviderError, type ChatMessage } from "./types.ts";
 
@@ -17,13 +18,30 @@ export const DEMO_CONTEXT_WINDOW = 8_192;
 /** Words of the user's message quoted back; longer messages are cut with an ellipsis. */
 const QUOTED_WORDS = 40;
 
+function lastUserMessage(messages: readonly ChatMessage[]): string {
+  return [...messages].reverse().find((m) => m.role === "user")?.content ?? "";
+}
+
+/** The "/demo …" directive of the conversation's last user message, if any (see demo-directive.ts). */
+export function demoDirectiveOf(messages: readonly ChatMessage[]): DemoDirective | null {
+  return parseDemoDirective(lastUserMessage(messages));
+}
+
 /**
  * The demo model's whole reply to a conversation, before any maxOutputTokens cut. Deterministic,
- * so tests (and the end-to-end suite) can predict what the chat shows.
+ * so tests (and the end-to-end suite) can predict what the chat shows. A "/demo" directive asks
+ * for a long reply; `replyWords` (DEMO_REPLY_WORDS) lengthens every reply to that many words.
  */
-export function demoReply(messages: readonly ChatMessage[]): string {
-  const lastUser = [...messages].reverse().find((m) => m.role === "user");
-  const text = lastUser?.content.trim().replace(/\s+/g, " ") ?? "";
+export function demoReply(messages: readonly ChatMessage[], replyWords = 0): string {
+  const directive = demoDirectiveOf(messages);
+  if (directive) return longDemoReply(directive.words ?? 120, directive.code);
+  const reply = echoReply(messages);
+  const words = reply.split(" ").length;
+  return replyWords > words ? `${reply}\n\n${longDemoReply(replyWords - words, false)}` : reply;
+}
+
+function echoReply(messages: readonly ChatMessage[]): string {
+  const text = lastUserMessage(messages).trim().replace(/\s+/g, " ");
   if (text === "") {
     return "Hello! I am Wavelength's offline demo model. Send me a message and I will echo it back.";
   }
@@ -52,8 +70,8 @@ export function demoChunks(reply: string): string[] {
  * The chunks actually sent under a token budget: whole chunks while the text so far stays within
  * maxOutputTokens (counted on the concatenation, exactly as the reported usage is).
  */
-export function demoOutput(messages: readonly ChatMessage[], maxOutputTokens: number | undefined) {
-  const chunks = demoChunks(demoReply(messages));
+export function demoOutput(messages: readonly ChatMessage[], maxOutputTokens: number | undefined, replyWords = 0) {
+  const chunks = demoChunks(demoReply(messages, replyWords));
   const full = chunks.join("");
   if (maxOutputTokens === undefined || countTextTokens(full) <= maxOutputTokens) {
     return { chunks, truncated: false };
@@ -109,6 +127,7 @@ function usageOf(inputTokens: number, outputTokens: number): LanguageModelV3Usag
 /**
  * Waits `ms`, or rejects with the signal's reason as soon as it fires. 0 ms takes no timer (a
  * benchmark should not pay a macrotask per chunk); an abort between chunks is still seen here.
+ * Infinity waits for the abort alone.
  */
 function sleep(ms: number, signal: AbortSignal | undefined): Promise<void> {
   return new Promise((resolve, reject) => {
@@ -124,10 +143,13 @@ function sleep(ms: number, signal: AbortSignal | undefined): Promise<void> {
       clearTimeout(timer);
       reject(abortReason(signal));
     };
-    const timer = setTimeout(() => {
-      signal?.removeEventListener("abort", onAbort);
-      resolve();
-    }, ms);
+    // Infinity (a stall) takes no timer: only the abort ends it.
+    const timer = Number.isFinite(ms)
+      ? setTimeout(() => {
+          signal?.removeEventListener("abort", onAbort);
+          resolve();
+        }, ms)
+      : undefined;
     signal?.addEventListener("abort", onAbort, { once: true });
   });
 }
@@ -141,10 +163,12 @@ function abortReason(signal: AbortSignal | undefined): Error {
 export interface DemoModelOptions {
   /** Pause before each chunk; ~15 ms looks like a real model, 0 for tests and benchmarks. */
   tokenDelayMs: number;
+  /** Every reply at least this many words (DEMO_REPLY_WORDS): long replies without a directive. */
+  replyWords?: number;
 }
 
 /**
- * A hand-written LanguageModelV3, used through streamText exactly like the hosted providers, so
+ * A hand-written LanguageModelV3, streamed through its doStream exactly like the hosted providers, so
  * the offline path exercises the same code (usage mapping, abort, finish) as a real one. Usage is
  * what our tokenizer counts of the prompt it received and of the text it sent, which is also what
  * a caller counting the streamed text would get.
@@ -162,7 +186,7 @@ export class DemoLanguageModel implements LanguageModelV3 {
     const messages = promptToMessages(options.prompt);
     const inputTokens = countPromptTokens(messages);
     refuseOversizedPrompt(inputTokens);
-    const { chunks, truncated } = demoOutput(messages, options.maxOutputTokens);
+    const { chunks, truncated } = demoOutput(messages, options.maxOutputTokens, this.options.replyWords);
     const text = chunks.join("");
     return {
       content: text === "" ? [] : [{ type: "text", text }],
@@ -177,8 +201,10 @@ export class DemoLanguageModel implements LanguageModelV3 {
     const messages = promptToMessages(options.prompt);
     const inputTokens = countPromptTokens(messages);
     refuseOversizedPrompt(inputTokens);
-    const { chunks, truncated } = demoOutput(messages, options.maxOutputTokens);
-    const delayMs = this.options.tokenDelayMs;
+    const { chunks, truncated } = demoOutput(messages, options.maxOutputTokens, this.options.replyWords);
+    const directive = demoDirectiveOf(messages);
+    const delayMs = directive?.delayMs ?? this.options.tokenDelayMs;
+    const stallAfter = directive?.stallAfter ?? null;
     const signal = options.abortSignal;
     const id = "demo-text";
 
@@ -207,6 +233,8 @@ export class DemoLanguageModel implements LanguageModelV3 {
         const chunk = chunks[next];
         if (chunk !== undefined) {
           try {
+            // A stalled provider: nothing more until the caller gives up.
+            if (next === stallAfter) await sleep(Number.POSITIVE_INFINITY, signal);
             await sleep(delayMs, signal);
           } catch (reason) {
             controller.error(reason);

@@ -81,7 +81,13 @@ export interface ProviderConfig {
   anthropic?: { apiKey: string; baseURL?: string; models?: string[] };
   openaiCompatible?: OpenAICompatibleConfig;
   /** The offline model; on unless `enabled: false`. */
-  demo?: { enabled: boolean; tokenDelayMs: number /* realistic ~15 ms per token; 0 in tests/bench */ };
+  demo?: {
+    enabled: boolean;
+    /** Realistic ~15 ms per token; 0 in tests and benchmarks. */
+    tokenDelayMs: number;
+    /** Every reply at least this many words (long replies for tests and demos); 0 or absent: off. */
+    replyWords?: number;
+  };
 }
 
 export interface ProviderRegistry {

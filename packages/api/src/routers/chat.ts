@@ -3,6 +3,7 @@ import {
   chatDeleteInput,
   chatMessagesInput,
   chatRenameInput,
+  chatRunningReplyInput,
   chatTaskInput,
   sendMessageInput,
 } from "@wavelength/shared";
@@ -39,10 +40,18 @@ export const chatRouter = router({
     .input(sendMessageInput)
     .mutation(({ ctx, input }) => ctx.services.chat.send(subjectOf(ctx.identity), coSubjectsOf(ctx.identity), input)),
 
-  /** Polled: status, the text so far, and usage once settled. */
+  /**
+   * Polled: the status, the reply's text after `cursor` and the cursor to send next, usage once
+   * settled. Any instance answers; the one running the reply answers from memory.
+   */
   task: publicProcedure
     .input(chatTaskInput)
-    .query(({ ctx, input }) => ctx.services.chat.task(subjectOf(ctx.identity).key, input.taskId)),
+    .query(({ ctx, input }) => ctx.services.chat.task(subjectOf(ctx.identity).key, input.taskId, input.cursor ?? 0)),
+
+  /** The reply still running in a conversation, if any, so that a page opened mid-reply resumes it. */
+  runningReply: publicProcedure
+    .input(chatRunningReplyInput)
+    .query(({ ctx, input }) => ctx.services.chat.runningReply(subjectOf(ctx.identity).key, input.conversationId)),
 
   cancel: publicProcedure
     .input(chatCancelInput)

@@ -107,6 +107,25 @@ for (const engine of DATABASE_ENGINES) {
       ).toBe(1);
     });
 
+    it("answers concurrent retries of one send with its task, not a conflict", async () => {
+      const { caller } = await userCaller(app.services);
+      // The retries arrive while the first try is still saving its task: they wait for it.
+      const sends = await Promise.all(
+        Array.from({ length: 6 }, () =>
+          caller.chat.send({
+            provider: "local-demo",
+            model: "demo-1",
+            content: "once",
+            idempotencyKey: "burst-retry-1",
+          }),
+        ),
+      );
+      expect(new Set(sends.map((s) => s.taskId)).size).toBe(1);
+      expect(new Set(sends.map((s) => s.conversationId)).size).toBe(1);
+      await app.services.chat.drain();
+      expect(await app.db.prisma.task.count({ where: { id: sends[0]!.taskId } })).toBe(1);
+    });
+
     it("trims the reply to what is left of the token budget instead of refusing", async () => {
       const { caller, user } = await userCaller(app.services, { tier: "free" });
       const admin = await userCaller(app.services, { role: "admin" });

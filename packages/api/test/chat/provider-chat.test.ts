@@ -145,8 +145,8 @@ for (const engine of DATABASE_ENGINES) {
         ),
       );
       await app.services.chat.drain();
-      const fakeTasks = await Promise.all(sends.map((s) => caller.chat.task({ taskId: s.taskId })));
-      const demoTasks = await Promise.all(demo.map((s) => caller.chat.task({ taskId: s.taskId })));
+      const fakeTasks = await Promise.all(sends.map((s) => untilDone(() => caller.chat.task({ taskId: s.taskId }))));
+      const demoTasks = await Promise.all(demo.map((s) => untilDone(() => caller.chat.task({ taskId: s.taskId }))));
       const fakeTokens = fakeTasks.reduce((n, t) => n + t.usage!.inputTokens + t.usage!.outputTokens, 0);
       expect(fakeTokens).toBe(
         fake.reported.inputTokens - before.inputTokens + fake.reported.outputTokens - before.outputTokens,
@@ -183,11 +183,12 @@ for (const engine of DATABASE_ENGINES) {
         claimed = await other.recoverOrphans();
       }
       expect(claimed).toBe(1);
-      const recovered = await caller.chat.task({ taskId: sent.taskId });
+      // The runner answers from memory until its next heartbeat finds the task taken over.
+      const recovered = await untilDone(() => caller.chat.task({ taskId: sent.taskId }));
       expect(recovered).toMatchObject({ status: "failed", error: "The server stopped while answering." });
       // The frozen runner wakes up and finishes: it must not settle or rewrite the task again.
       await app.services.chat.drain();
-      const after = await caller.chat.task({ taskId: sent.taskId });
+      const after = await untilDone(() => caller.chat.task({ taskId: sent.taskId }));
       expect(after.status).toBe("failed");
       expect(after.usage).toEqual(recovered.usage);
       const totals = await accountingTotals(app.db, [`user:${user.id}`]);
@@ -228,7 +229,7 @@ for (const engine of DATABASE_ENGINES) {
         // The restarted server's recovery finds the stale task.
         await new Promise((r) => setTimeout(r, 500));
         expect(await app.services.chat.recoverOrphans()).toBe(1);
-        const t = await caller.chat.task({ taskId });
+        const t = await untilDone(() => caller.chat.task({ taskId }));
         expect(t.status).toBe("failed");
         expect(t.text.length).toBeGreaterThan(0);
         const totals = await accountingTotals(app.db, [`user:${user.id}`]);

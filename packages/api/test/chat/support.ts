@@ -1,11 +1,16 @@
 import type { Database } from "@wavelength/db";
 
-/** Polls until the task leaves "running" (the SPA polls chat.task the same way). */
-export async function untilDone<T extends { status: string }>(poll: () => Promise<T>, timeoutMs = 20_000): Promise<T> {
+type Over<T> = Exclude<T, { status: "running" | "queued" }>;
+
+/** Polls until the task leaves "running" (the SPA polls chat.task the same way); the poll that says it is over. */
+export async function untilDone<T extends { status: string }>(
+  poll: () => Promise<T>,
+  timeoutMs = 20_000,
+): Promise<Over<T>> {
   const end = Date.now() + timeoutMs;
   for (;;) {
     const t = await poll();
-    if (t.status !== "running" && t.status !== "queued") return t;
+    if (t.status !== "running" && t.status !== "queued") return t as Over<T>;
     if (Date.now() > end) throw new Error(`task still ${t.status} after ${timeoutMs} ms`);
     await new Promise((r) => setTimeout(r, 20));
   }

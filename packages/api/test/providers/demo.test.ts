@@ -145,4 +145,58 @@ describe("local-demo provider", () => {
     expect((result.error as ProviderError).message).toBe("Unknown model local-demo/demo-9");
     expect(result.events).toEqual([]);
   });
+
+  describe("long replies for tests and demos", () => {
+    const ask = (content: string): ChatMessage[] => [{ role: "user", content }];
+
+    it("writes as many words as a /demo directive asks, with a code block when asked", async () => {
+      const registry = createProviderRegistry({ demo: { enabled: true, tokenDelayMs: 0 } });
+      const result = await collect(registry, {
+        ...demo,
+        messages: ask("/demo words=300 code"),
+        maxOutputTokens: 4_000,
+      });
+      expect(result.finish?.finishReason).toBe("stop");
+      expect(result.text).toMatch(
+        /^Here is a token bucket in TypeScript:\n\n```typescript\nexport function tokenBucket/,
+      );
+      const prose = result.text.slice(result.text.lastIndexOf("```") + 3).trim();
+      expect(prose.split(/\s+/)).toHaveLength(300);
+      // Without a directive the demo still echoes.
+      expect((await collect(registry, { ...demo, messages: ask("demo words=300") })).text).toMatch(/^You said/);
+    });
+
+    it("lengthens every reply to DEMO_REPLY_WORDS, and the output cap still applies", async () => {
+      const registry = createProviderRegistry({ demo: { enabled: true, tokenDelayMs: 0, replyWords: 500 } });
+      const full = await collect(registry, { ...demo, maxOutputTokens: 4_000 });
+      expect(full.text.startsWith(demoReply(messages))).toBe(true);
+      expect(full.text.split(/\s+/)).toHaveLength(500);
+      const cut = await collect(registry, { ...demo, maxOutputTokens: 100 });
+      expect(countTextTokens(cut.text)).toBeLessThanOrEqual(100);
+      expect(cut.finish?.finishReason).toBe("length");
+    });
+
+    it("paces a reply by its directive's delay", async () => {
+      const registry = createProviderRegistry({ demo: { enabled: true, tokenDelayMs: 0 } });
+      const started = performance.now();
+      const result = await collect(registry, { ...demo, messages: ask("/demo words=10 delay=20") });
+      expect(result.deltas).toHaveLength(10);
+      expect(performance.now() - started).toBeGreaterThanOrEqual(10 * 20 - 5);
+    });
+
+    it("stalls after the words a directive names, until the caller gives up", async () => {
+      const registry = createProviderRegistry({ demo: { enabled: true, tokenDelayMs: 0 } });
+      const controller = new AbortController();
+      const result = await collect(
+        registry,
+        { ...demo, messages: ask("/demo words=50 stall=5"), abortSignal: controller.signal },
+        (_delta, index) => {
+          if (index === 4) setTimeout(() => controller.abort(), 50);
+        },
+      );
+      expect(result.deltas).toHaveLength(5);
+      expect(isAbortError(result.error)).toBe(true);
+      expect(result.finish).toBeUndefined();
+    });
+  });
 });

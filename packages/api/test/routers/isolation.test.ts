@@ -67,6 +67,14 @@ const PROBES: Record<string, (w: World) => Promise<void>> = {
     await expect(w.b.chat.task({ taskId: w.a.taskId })).rejects.toMatchObject({ code: "NOT_FOUND" });
     await expect(w.visitor.chat.task({ taskId: w.a.taskId })).rejects.toMatchObject({ code: "NOT_FOUND" });
   },
+  "chat.runningReply": async (w) => {
+    await expect(w.b.chat.runningReply({ conversationId: w.a.conversationId })).rejects.toMatchObject({
+      code: "NOT_FOUND",
+    });
+    await expect(w.visitor.chat.runningReply({ conversationId: w.a.conversationId })).rejects.toMatchObject({
+      code: "NOT_FOUND",
+    });
+  },
   "chat.cancel": async (w) => {
     await expect(w.b.chat.cancel({ taskId: w.a.taskId })).rejects.toMatchObject({ code: "NOT_FOUND" });
   },

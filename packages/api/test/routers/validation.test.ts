@@ -59,7 +59,12 @@ const BAD: Record<string, { input: unknown; field: string }[]> = {
     },
     { input: { provider: "local-demo", model: "demo-1", content: "hi", subject: "user:x" }, field: "(input)" },
   ],
-  "chat.task": [{ input: { taskId: "" }, field: "taskId" }],
+  "chat.task": [
+    { input: { taskId: "" }, field: "taskId" },
+    { input: { taskId: "t1", cursor: -1 }, field: "cursor" },
+    { input: { taskId: "t1", cursor: 1.5 }, field: "cursor" },
+  ],
+  "chat.runningReply": [{ input: { conversationId: "../etc" }, field: "conversationId" }],
   "chat.cancel": [{ input: { taskId: "a b" }, field: "taskId" }],
   "chat.messages": [
     { input: { conversationId: "c1", limit: 0 }, field: "limit" },

@@ -10,6 +10,8 @@
 //   fake-sse-error                  HTTP 200, then an SSE error chunk before any content
 //   fake-error-mid-stream           half the words, then the connection is destroyed
 //   fake-slow                       like fake-usage-at-end with `slowChunkDelayMs` before each chunk
+//   fake-stall                      half the words, then nothing (the connection stays open) until
+//                                   the client goes away: a provider that stalled
 // Any other model name behaves like fake-usage-at-end.
 //
 // Content is deterministic: `fakeReply(n)` ("w1 w2 … wn"), one word per chunk, each counted as one
@@ -27,7 +29,8 @@ export type FakeScenario =
   | "fake-error-before-first-token"
   | "fake-sse-error"
   | "fake-error-mid-stream"
-  | "fake-slow";
+  | "fake-slow"
+  | "fake-stall";
 
 const SCENARIOS: readonly FakeScenario[] = [
   "fake-usage-at-end",
@@ -37,6 +40,7 @@ const SCENARIOS: readonly FakeScenario[] = [
   "fake-sse-error",
   "fake-error-mid-stream",
   "fake-slow",
+  "fake-stall",
 ];
 
 export interface FakeOpenAIOptions {
@@ -168,6 +172,11 @@ export async function startFakeOpenAI(options: FakeOpenAIOptions = {}): Promise<
 
     res.write(chunk([{ index: 0, delta: { role: "assistant", content: "" }, finish_reason: null }]));
     for (const [i, word] of wordList.entries()) {
+      if (scenario === "fake-stall" && i === Math.floor(wordList.length / 2)) {
+        // Stalled: the stream stays open, silent, until the client gives up and disconnects.
+        if (!closed) await new Promise<void>((resolve) => res.once("close", () => resolve()));
+        return;
+      }
       if (scenario === "fake-error-mid-stream" && i === Math.floor(wordList.length / 2)) {
         // Let the words written so far reach the client first: destroy() drops unsent data.
         await new Promise<void>((resolve) => res.write("", () => resolve()));

@@ -21,8 +21,24 @@ export const sendMessageInput = z.strictObject({
 });
 export type SendMessageInput = z.infer<typeof sendMessageInput>;
 
-export const chatTaskInput = z.strictObject({ taskId: entityIdSchema });
+/** Longest reply text a cursor can point into (far beyond any model's output). */
+export const MAX_REPLY_CURSOR = 50_000_000;
+
+/**
+ * A poll of a running reply: `cursor` is where the caller's copy of the text ends (an offset
+ * returned by the previous poll; 0 or absent for all of it). `direction` is what tRPC's infinite
+ * queries add to every page request; it is accepted and ignored.
+ */
+export const chatTaskInput = z.strictObject({
+  taskId: entityIdSchema,
+  cursor: z.int().min(0).max(MAX_REPLY_CURSOR).nullish(),
+  direction: z.enum(["forward", "backward"]).optional(),
+});
 export type ChatTaskInput = z.infer<typeof chatTaskInput>;
+
+/** The conversation whose running reply (if any) a page picks up when opened. */
+export const chatRunningReplyInput = z.strictObject({ conversationId: entityIdSchema });
+export type ChatRunningReplyInput = z.infer<typeof chatRunningReplyInput>;
 
 export const chatCancelInput = z.strictObject({ taskId: entityIdSchema });
 export type ChatCancelInput = z.infer<typeof chatCancelInput>;

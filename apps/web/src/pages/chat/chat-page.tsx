@@ -23,20 +23,15 @@ import { ConversationSidebar } from "./conversation-sidebar.tsx";
 import { MessageList, preloadMarkdown, type ShownMessage } from "./message-list.tsx";
 import { ModelPicker } from "./model-picker.tsx";
 import { useModels } from "./use-models.ts";
+import { useLiveReply, type FollowedTask, type LiveReplyState } from "./use-live-reply.ts";
 import { MenuIcon } from "../../components/icons.tsx";
 
-/** A sent message whose reply is being written (polled from chat.task). */
-interface Pending {
-  taskId: string;
-  conversationId: string;
-  messageId: string;
+/** A message just sent from this page: shown at once, before chat.messages has it. */
+interface Sent extends FollowedTask {
   content: string;
-  model: string;
 }
 
-const TASK_POLL_MS = 300;
 const lowerFirst = (s: string) => s.charAt(0).toLowerCase() + s.slice(1);
-const isRunning = (status: string) => status === "running" || status === "queued";
 
 export function ChatPage() {
   const match = useMatch("/c/:conversationId");
@@ -46,7 +41,7 @@ export function ChatPage() {
   const usage = useUsageTracking();
   const { models, selected, select } = useModels();
   const [drawerOpen, setDrawerOpen] = useState(false);
-  const [pending, setPending] = useState<Pending | null>(null);
+  const [sent, setSent] = useState<Sent | null>(null);
   // What went wrong with the last send, shown only in the conversation it was sent from.
   const [feedback, setFeedback] = useState<{
     conversationId: string | null;
@@ -63,38 +58,38 @@ export function ChatPage() {
   const conversations = trpc.chat.conversations.useQuery();
   const title = conversations.data?.find((c) => c.id === conversationId)?.title ?? "New chat";
 
-  const task = trpc.chat.task.useQuery(
-    { taskId: pending?.taskId ?? "none" },
-    {
-      enabled: pending !== null,
-      refetchInterval: (q) => (q.state.data && !isRunning(q.state.data.status) ? false : TASK_POLL_MS),
-      staleTime: 0,
-    },
+  // A reply still running in this conversation (the page was reloaded, or the user went elsewhere
+  // and came back): picked up where it is, with Stop, and followed to its end.
+  const running = trpc.chat.runningReply.useQuery(
+    { conversationId: conversationId ?? "" },
+    { enabled: conversationId !== null, staleTime: 0 },
   );
+  const followed = useMemo<FollowedTask | null>(() => {
+    if (sent && sent.conversationId === conversationId) return sent;
+    const r = running.data;
+    return r && conversationId ? { taskId: r.taskId, conversationId, messageId: r.messageId, model: r.model } : null;
+  }, [sent, conversationId, running.data]);
 
-  // A finished reply: load it as a saved message, count it, and stop polling.
-  const finishing = useRef<string | null>(null);
-  useEffect(() => {
-    const t = task.data;
-    if (!pending || !t || t.taskId !== pending.taskId || isRunning(t.status)) return;
-    if (finishing.current === t.taskId) return;
-    finishing.current = t.taskId;
-    void (async () => {
-      await Promise.all([
-        utils.chat.messages.invalidate({ conversationId: t.conversationId }),
-        utils.chat.conversations.invalidate(),
-      ]);
-      void usage.refresh();
-      if (t.status === "failed") {
-        setFeedback({
-          conversationId: t.conversationId,
-          denials: null,
-          error: t.error ?? "The model could not answer.",
-        });
-      }
-      setPending((p) => (p?.taskId === t.taskId ? null : p));
-    })();
-  }, [task.data, pending, utils, usage]);
+  // A finished reply: load it as a saved message, count it, and stop following.
+  const onReplyEnd = useCallback(
+    (t: LiveReplyState) => {
+      const id = t.task.conversationId;
+      void (async () => {
+        await Promise.all([
+          utils.chat.messages.invalidate({ conversationId: id }),
+          utils.chat.conversations.invalidate(),
+          utils.chat.runningReply.invalidate({ conversationId: id }),
+        ]);
+        void usage.refresh();
+        if (t.status === "failed") {
+          setFeedback({ conversationId: id, denials: null, error: t.error ?? "The model could not answer." });
+        }
+        setSent((p) => (p?.taskId === t.task.taskId ? null : p));
+      })();
+    },
+    [utils, usage],
+  );
+  const live = useLiveReply(followed, onReplyEnd);
 
   // The drawer (small screens): focus moves into it, Escape closes it and focus returns to the toggle.
   const drawerToggle = useRef<HTMLButtonElement>(null);
@@ -123,28 +118,34 @@ export function ChatPage() {
     () =>
       (messages.data ?? [])
         .filter((m) => m.role === "user" || m.role === "assistant")
-        .map((m) => ({ id: m.id, role: m.role as "user" | "assistant", content: m.content, model: m.model })),
+        .map((m) => ({
+          id: m.id,
+          role: m.role as "user" | "assistant",
+          content: m.content,
+          model: m.model,
+          stopReason: m.stopReason,
+        })),
     [messages.data],
   );
 
   const shown = useMemo<ShownMessage[]>(() => {
-    if (!pending || pending.conversationId !== conversationId) return saved;
+    if (!followed) return saved;
     const list = [...saved];
-    if (!list.some((m) => m.id === pending.messageId)) {
-      list.push({ id: pending.messageId, role: "user", content: pending.content });
+    if (sent === followed && !list.some((m) => m.id === sent.messageId)) {
+      list.push({ id: sent.messageId ?? `sent-${sent.taskId}`, role: "user", content: sent.content });
     }
-    const t = task.data?.taskId === pending.taskId ? task.data : null;
-    if (!t?.assistantMessageId || !list.some((m) => m.id === t.assistantMessageId)) {
+    // The reply as it streams, until it is a saved message.
+    if (!live?.assistantMessageId || !list.some((m) => m.id === live.assistantMessageId)) {
       list.push({
-        id: `pending-${pending.taskId}`,
+        id: `pending-${followed.taskId}`,
         role: "assistant",
-        content: t?.text ?? "",
-        model: pending.model,
-        streaming: true,
+        content: live?.text ?? "",
+        model: followed.model,
+        streaming: live?.running ?? true,
       });
     }
     return list;
-  }, [saved, pending, conversationId, task.data]);
+  }, [saved, followed, sent, live]);
 
   // The full limit (if any) that applies to the chosen model: sending is pointless until it resets.
   const blocking = useMemo<QuotaDimensionStatus | null>(() => {
@@ -165,7 +166,8 @@ export function ChatPage() {
       )} (in ${formatCountdown(blocking.resetsAt.getTime() - now.getTime())}).`
     : null;
 
-  const running = pending !== null && pending.conversationId === conversationId;
+  // Until the first poll answers, a followed reply counts as running: no Regenerate, Stop shown.
+  const replying = followed !== null && (live?.running ?? true);
 
   const sendText = useCallback(
     async (text: string): Promise<boolean> => {
@@ -195,8 +197,7 @@ export function ChatPage() {
           content,
           idempotencyKey: newIdempotencyKey(),
         });
-        finishing.current = null;
-        setPending({
+        setSent({
           taskId: r.taskId,
           conversationId: r.conversationId,
           messageId: r.messageId,
@@ -218,7 +219,7 @@ export function ChatPage() {
   );
 
   const stop = () => {
-    if (pending) cancel.mutate({ taskId: pending.taskId });
+    if (followed) cancel.mutate({ taskId: followed.taskId });
   };
 
   const lastUser = [...saved].reverse().find((m) => m.role === "user");
@@ -281,12 +282,16 @@ export function ChatPage() {
             </p>
           </div>
         ) : (
-          <MessageList messages={shown} onRegenerate={regenerate} canRegenerate={!running && !blocking && !!lastUser} />
+          <MessageList
+            messages={shown}
+            onRegenerate={regenerate}
+            canRegenerate={!replying && !blocking && !!lastUser}
+          />
         )}
 
         <div className="mx-auto flex w-full max-w-3xl flex-col gap-2 px-3 pb-3 sm:px-6">
           <div className="sr-only" role="status">
-            {running ? "Wavelength is answering…" : ""}
+            {replying ? (live?.stopping ? "Stopping…" : "Wavelength is answering…") : ""}
           </div>
           <UsageWarning />
           <SignUpCard />
@@ -314,7 +319,7 @@ export function ChatPage() {
           <ChatInput
             onSend={sendText}
             onStop={stop}
-            running={running}
+            running={replying}
             busy={send.isPending}
             blockedReason={blockedReason}
           />

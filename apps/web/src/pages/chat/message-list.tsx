@@ -16,7 +16,15 @@ export interface ShownMessage {
   content: string;
   model?: string | null;
   streaming?: boolean;
+  /** Why a saved reply ended early: "stopped", "timeout", "failed" (see the server's settle-reply). */
+  stopReason?: string | null;
 }
+
+const STOP_NOTES: Record<string, string> = {
+  stopped: "Stopped",
+  timeout: "Cut off: the model stopped responding",
+  failed: "Cut off: the reply failed midway",
+};
 
 /** The conversation, newest at the bottom; follows a growing reply unless the reader scrolled up. */
 export function MessageList({
@@ -79,6 +87,11 @@ export function MessageList({
                   <Suspense fallback={<p className="whitespace-pre-wrap">{m.content}</p>}>
                     <Markdown text={m.content} />
                   </Suspense>
+                )}
+                {m.stopReason && (
+                  <p className="text-muted mt-1 text-xs italic" data-testid="reply-stopped">
+                    {STOP_NOTES[m.stopReason] ?? "Cut off"}
+                  </p>
                 )}
               </div>
             )}
