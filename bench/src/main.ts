@@ -209,11 +209,46 @@ async function main() {
     },
   );
 
- * Which parts run, all by default: "admission,e2e,pglite,http,replies,openai,analytics". A part left
- * out is shown in REPORT.md with the figures of its last results/*.json, marked as from an earlier run.
- */
-const PARTS = new Set(
-  env("BENCH_PARTS", "admission,e2e,pglite,http,replies,openai,analytics")
+  await part(
+    "replies",
+    "Replies at scale: N concurrent streaming replies read like the SPA reads them, against the AI SDK peer",
+    "replies.json",
+    () => replies(SERVER, `${SERVER}/${ADMIN_DB}`, repliesOptionsFromEnv(log)),
+    repliesMarkdown,
+  );
+
+  await part(
+    "openai",
+    "The OpenAI-compatible endpoint: overhead over the provider at 1 and 32 streams",
+    "openai-compat.json",
+    () =>
+      openaiCompatOverhead(SERVER, `${SERVER}/${ADMIN_DB}`, {
+        requestsAt1: OPENAI_REQUESTS_1,
+        requestsAt32: OPENAI_REQUESTS_32,
+        warmup: OPENAI_WARMUP,
+        log,
+      }),
+    openaiCompatMarkdown,
+  );
+
+  await part(
+    "analytics",
+    "Analytics: a heavy user's year and the operators' overview over 1,000,000 hourly rows",
+    "analytics.json",
+    async () => {
+      await recreateDatabase(`${SERVER}/${ADMIN_DB}`, ANALYTICS_DB);
+      return analyticsLatency(`${SERVER}/${ANALYTICS_DB}`, {
+        otherSubjects: ANALYTICS_SUBJECTS,
+        rowsPerSubject: ANALYTICS_ROWS_PER_SUBJECT,
+        warmup: 3,
+        runs: ANALYTICS_RUNS,
+        pglite: true,
+        log,
+      });
+    },
+    analyticsMarkdown,
+  );
+
   load["at end"] = load1();
 
   const bundle = bundleMarkdown(measureInitialBundle(path.resolve(resultsDir, "../..")));
