@@ -63,9 +63,10 @@ test("the SPA works under its Content Security Policy with no violation", async 
   await expect(chat.meter).toBeVisible();
   await snap(page, testInfo, "chat-under-csp");
 
+  // The analytics page and its charts load lazily (half a megabyte): on a busy machine that takes a while.
   await page.goto("/settings/usage");
-  await expect(page.getByRole("heading", { level: 1 })).toBeVisible();
-  await expect(page.locator(".recharts-surface").first()).toBeVisible();
+  await expect(page.getByRole("heading", { level: 1 })).toBeVisible({ timeout: 20_000 });
+  await expect(page.locator(".recharts-surface").first()).toBeVisible({ timeout: 20_000 });
   await snap(page, testInfo, "usage-under-csp");
 
   await page.goto("/settings");

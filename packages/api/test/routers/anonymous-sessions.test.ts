@@ -17,7 +17,8 @@ import { openTestApp, type TestApp } from "../support/services.ts";
  * Mutations that never write under the calling visitor's subject: signing up, in or out (the visitor
  * becomes an account; what it has moves through its row, and without a row it has nothing), acting
  * on what a counted procedure made (a task, a conversation), service calls that name their subject
- * (usage.reserve and usage.sync create that subject's row themselves), and operators' procedures.
+ * (usage.reserve and usage.sync create that subject's row themselves), signed-in users' own
+ * procedures (API keys: a visitor is refused), and operators' procedures.
  */
 const NOT_COUNTED = new Set([
   "auth.signUp",
@@ -32,6 +33,9 @@ const NOT_COUNTED = new Set([
   "usage.resetExpired",
   "quota.set",
   "quota.reset",
+  "apiKeys.create",
+  "apiKeys.revoke",
+  "admin.revokeApiKey",
 ]);
 
 const PROCEDURES = Object.entries(appRouter._def.procedures as unknown as Record<string, { _def: { type: string } }>);
