@@ -81,7 +81,7 @@ export interface Helper<T> {
 export async function startHelper<T>(script: string, env: Record<string, string> = {}): Promise<Helper<T>> {
   const child = spawn(process.execPath, ["--import", "tsx", script], {
     cwd: REPO_ROOT,
-     
+
     env: { ...process.env, ...env },
     stdio: ["ignore", "pipe", "inherit"],
   });
