@@ -61,6 +61,8 @@ const ACTIONS: Record<string, Action> = {
     w.tasks.push({ taskId: sent.taskId, conversationId: sent.conversationId });
   },
   "chat.task": (w, me, pick) => w.actors[me].caller.chat.task({ taskId: someTask(w, pick) }),
+  "chat.runningReply": (w, me, pick) =>
+    w.actors[me].caller.chat.runningReply({ conversationId: someConversation(w, pick) }),
   "chat.cancel": (w, me, pick) => w.actors[me].caller.chat.cancel({ taskId: someTask(w, pick) }),
   "chat.rename": (w, me, pick) =>
     w.actors[me].caller.chat.rename({ conversationId: someConversation(w, pick), title: "renamed" }),
