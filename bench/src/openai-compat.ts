@@ -74,8 +74,9 @@ export interface OpenAICompatResults {
     ok: boolean;
   };
   /**
-   * The provider stack alone, in this process: the registry's AI SDK streamText against the same
-   * fake, one stream at a time, and a raw fetch of the same stream. Part of every chat too.
+   * The provider stack alone, in this process: the registry's provider call (the AI SDK provider's
+   * doStream, as every chat makes it) against the same fake, one stream at a time, and a raw fetch
+   * of the same stream.
    */
   providerStack: { streams: number; cpuMsPerStream: number; rawFetchCpuMsPerStream: number };
   reference: typeof LITELLM_REFERENCE;
@@ -221,7 +222,7 @@ async function keysFor(baseUrl: string, count: number): Promise<{ secret: string
   return keys;
 }
 
-/** CPU per stream of the registry's provider call (AI SDK streamText) and of a raw fetch of the same stream. */
+/** CPU per stream of the registry's provider call (the AI SDK provider's doStream) and of a raw fetch of the same stream. */
 async function providerStackCost(baseURL: string, streams: number): Promise<OpenAICompatResults["providerStack"]> {
   const registry = createProviderRegistry({
     openaiCompatible: { name: FAKE_PROVIDER, baseURL, models: [FAKE_MODEL] },
@@ -429,7 +430,7 @@ export function openaiCompatMarkdown(r: OpenAICompatResults): { markdown: string
   const ps = r.providerStack;
   lines.push(
     "",
-    `Where the server's CPU goes: the provider call through the AI SDK (the registry's \`streamText\`, as the chat page uses it) costs ${ps.cpuMsPerStream} ms of CPU per 20-word stream in this process, against ${ps.rawFetchCpuMsPerStream} ms to fetch the same stream raw (${ps.streams} streams one at a time). The key lookup, the admission of the owner's and the key's limits and the rate-limit read are the Server-Timing column; the settlement adds one more round trip after the last word.`,
+    `Where the server's CPU goes: the provider call through the registry (the AI SDK provider's \`doStream\`, as the chat page uses it) costs ${ps.cpuMsPerStream} ms of CPU per 20-word stream in this process, against ${ps.rawFetchCpuMsPerStream} ms to fetch the same stream raw (${ps.streams} streams one at a time). The key lookup, the admission of the owner's and the key's limits and the rate-limit read are the Server-Timing column; the settlement adds one more round trip after the last word.`,
     "",
     `Reference: LiteLLM publishes a median ${ref.p50Ms} ms / p99 ${ref.p99Ms} ms added latency for its proxy at about ${ref.rps.toLocaleString("en-US")} requests/s on ${ref.vcpus} vCPUs (2 / 13 ms with 4 instances); it does not state hard caps. ` +
       "Wavelength's figures include what LiteLLM's budgets leave soft: a locking admission of every applicable limit of the owner and the key, and a settlement of the provider's reported usage, each a PostgreSQL round trip.",
