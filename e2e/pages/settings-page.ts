@@ -12,7 +12,11 @@ export class SettingsPage {
 
   constructor(readonly page: Page) {
     this.heading = page.getByRole("heading", { level: 1, name: "Settings" });
-    this.name = page.getByLabel("Name", { exact: true });
+    // The profile form's Name, not the API keys section's (the form is the one with the zone).
+    this.name = page
+      .locator("form")
+      .filter({ has: page.getByLabel("Time zone", { exact: true }) })
+      .getByLabel("Name", { exact: true });
     this.timeZone = page.getByLabel("Time zone", { exact: true });
     this.save = page.getByRole("button", { name: "Save" });
     this.saved = page.getByRole("status").filter({ hasText: "Saved" });
