@@ -24,6 +24,7 @@ import {
   type TierName,
 } from "@wavelength/shared";
 import { coSubjectsOf, subjectOf } from "../identity.ts";
+import { ensureAnonymousSession } from "../accounts/anonymous-sessions.ts";
 import { subjectFromKey } from "../chat/subject-lookup.ts";
 import type { Context } from "../context.ts";
 import type { SubjectRef } from "../metering/index.ts";
@@ -42,14 +43,14 @@ function assertModelAllowed(tier: TierName, provider: string, model: string): vo
  * has not stored yet (sessions are created lazily) is created, in UTC until its browser says more.
  */
 async function serviceSubject(ctx: Context, key: string): Promise<SubjectRef> {
-  const anonymousId = key.startsWith("anon:") ? key.slice("anon:".length) : null;
-  if (anonymousId !== null) {
-    await ctx.services.db.anonymousSession.upsert({
-      where: { anonymousId },
-      create: { anonymousId, timezone: "UTC" },
-      update: {},
-      select: { anonymousId: true },
-    });
+  if (key.startsWith("anon:")) {
+    const visitor = {
+      kind: "anonymous" as const,
+      anonymousId: key.slice("anon:".length),
+      ipHash: null,
+      timeZone: "UTC",
+    };
+    await ensureAnonymousSession(ctx.services, visitor);
   }
   return subjectFromKey(ctx.services.db, key);
 }
