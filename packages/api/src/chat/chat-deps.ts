@@ -2,6 +2,7 @@ import type { Db, SqlClient } from "@wavelength/db";
 import type { Clock, Logger, QuotaEngine } from "../metering/index.ts";
 import type { PriceBook } from "../pricing/index.ts";
 import type { ProviderRegistry } from "../providers/index.ts";
+import { ledgerKey } from "../metering/provenance.ts";
 
 /** What the chat module's parts share: the database (ORM and plain SQL), the engine, providers, time. */
 export interface ChatDeps {
@@ -17,8 +18,8 @@ export interface ChatDeps {
   timed<T>(phase: "admit" | "settle", fn: () => Promise<T>): Promise<T>;
 }
 
-/** The ledger key of a chat: the server alone settles or releases it. */
-export const ledgerKeyOf = (taskId: string) => `task:${taskId}`;
+/** The ledger key of a chat: the server alone settles or releases it (see metering/provenance.ts). */
+export const ledgerKeyOf = (taskId: string) => ledgerKey("chat", taskId);
 
 /** One reply message per task, even when finishing is retried: its id derives from the task's. */
 export const replyIdFor = (taskId: string) => `reply-${taskId}`;
