@@ -23,8 +23,6 @@ export function refuseUnsupportedMethod(app: FastifyInstance, req: FastifyReques
   if (pathname.startsWith("/v1/") && !Object.hasOwn(OPENAI_ROUTES, pathname)) return false;
   const allowed = trpc ? TRPC_METHODS : (OPENAI_ROUTES[pathname] ?? READ_METHODS);
   if (allowed.includes(req.method)) return false;
-  // A route registered for this method (POST /v1/chat/completions, the operator CLI) takes it.
-  if (!trpc && app.hasRoute({ method: req.method, url: pathname })) return false;
   if (!trpc && pathname.startsWith("/api/") && !app.hasRoute({ method: "GET", url: pathname })) return false;
   void reply
     .code(405)
