@@ -87,7 +87,9 @@ export class AnalyticsPage {
 
 export const JSON_HEADERS = { "content-type": "application/json" };
 /** The e2e server's ADMIN_TOKEN (playwright.config.ts). */
-export const ADMIN_HEADERS = { ...JSON_HEADERS, authorization: "Bearer e2e-admin-token-at-least-16" };
+/** The operator token the e2e server runs with (playwright.config.ts). */
+export const E2E_ADMIN_TOKEN = "e2e-admin-token-at-least-16";
+export const ADMIN_HEADERS = { ...JSON_HEADERS, authorization: `Bearer ${E2E_ADMIN_TOKEN}` };
 export const DEMO = { provider: "local-demo", model: "demo-1" };
 
 export const trpcQuery = (path: string, input: unknown): string =>

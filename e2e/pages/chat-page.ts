@@ -1,7 +1,5 @@
 import { expect, type Locator, type Page } from "@playwright/test";
-
-/** The operator token the e2e server runs with (playwright.config.ts). */
-const E2E_ADMIN_TOKEN = "e2e-admin-token-at-least-16";
+import { E2E_ADMIN_TOKEN } from "./analytics-page.ts";
 
 /** The chat page: sidebar, messages, composer, the usage meter and the quota feedback around it. */
 export class ChatPage {
