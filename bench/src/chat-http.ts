@@ -11,6 +11,7 @@ import { solvedProof } from "../../apps/server/reliability/support/visitor.ts";
 import { forEachLimited } from "./contender.ts";
 import { percentile } from "./measure.ts";
 import { migrate, recreateDatabase } from "./setup.ts";
+import { load1, benchMachine, type BenchMachine } from "./machine.ts";
 
 export const HTTP_DB = "wl_bench_http";
 export const HTTP_PROVIDER = "local-demo";
@@ -94,7 +95,7 @@ export interface ChatHttpResults {
     distribution: string;
     seconds: number;
   };
-  machine: { cpus: number; cpuModel: string; node: string; loadAtStart: number; loadAtEnd: number };
+  machine: BenchMachine;
   cells: ChatHttpCell[];
   /** Three instances ÷ one instance, same connections, same run. */
   ratios: { connections: number; sendsPerSecond: number; completedPerSecond: number }[];
@@ -110,7 +111,6 @@ const round = (x: number, digits = 3) => {
   return Math.round(x * f) / f;
 };
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-const load1 = () => Number(os.loadavg()[0]!.toFixed(2));
 
 interface TrpcBody {
   result?: { data?: { json?: unknown } };
@@ -493,13 +493,7 @@ export async function chatHttp(serverUrl: string, adminDbUrl: string, opts: Chat
         "one autocannon run per cell with every instance's URL: autocannon gives connection i the URL i mod instances, so connections are spread evenly and one histogram covers them all",
       seconds: Math.round((Date.now() - t0) / 1000),
     },
-    machine: {
-      cpus: os.cpus().length,
-      cpuModel: os.cpus()[0]?.model.trim() ?? "unknown",
-      node: process.version,
-      loadAtStart,
-      loadAtEnd: load1(),
-    },
+    machine: benchMachine(loadAtStart),
     cells,
     ratios,
   };

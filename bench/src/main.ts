@@ -27,6 +27,7 @@ import {
 } from "./report.ts";
 import { migrate, recreateDatabase, serverVersion } from "./setup.ts";
 import { wavelength } from "./wavelength.ts";
+import { load1 } from "./machine.ts";
 
 const env = (name: string, fallback: string) => process.env[name] ?? fallback;
 const SERVER = env("BENCH_PG", "postgresql://root@127.0.0.1:5432");
@@ -74,8 +75,6 @@ const ANALYTICS_RUNS = Number(env("BENCH_ANALYTICS_RUNS", "20"));
 const url = `${SERVER}/${DB}`;
 const resultsDir = path.resolve(import.meta.dirname, "../results");
 const log = (msg: string) => process.stderr.write(`${msg}\n`);
-
-const load1 = () => Number(os.loadavg()[0]!.toFixed(2));
 
 async function machineInfo(): Promise<Record<string, string | number>> {
   return {

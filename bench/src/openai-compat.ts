@@ -15,6 +15,7 @@ import { ADMIN_TOKEN, ServerProcess } from "../../apps/server/reliability/suppor
 import { solvedProof } from "../../apps/server/reliability/support/visitor.ts";
 import { percentile } from "./measure.ts";
 import { migrate, recreateDatabase } from "./setup.ts";
+import { load1, benchMachine, type BenchMachine } from "./machine.ts";
 
 export const OPENAI_DB = "wl_bench_openai";
 const WORDS = 20;
@@ -62,7 +63,7 @@ export interface OverheadCell {
 export interface OpenAICompatResults {
   description: string;
   settings: { words: number; requestsAt1: number; requestsAt32: number; warmup: number; database: string };
-  machine: { cpus: number; cpuModel: string; node: string; loadAtStart: number; loadAtEnd: number };
+  machine: BenchMachine;
   cells: OverheadCell[];
   /** Wavelength minus direct, same concurrency, on the total stream time and on time to first token. */
   added: { concurrency: number; keys: string; p50Ms: number; p99Ms: number; ttftP50Ms: number; ttftP99Ms: number }[];
@@ -83,7 +84,6 @@ export interface OpenAICompatResults {
 }
 
 const round = (x: number, digits = 2) => Math.round(x * 10 ** digits) / 10 ** digits;
-const load1 = () => Number(os.loadavg()[0]!.toFixed(2));
 
 /** One streaming completion, read to its end: time to the first word and to [DONE]. */
 async function stream(baseURL: string, apiKey: string, model: string): Promise<Timing> {
@@ -370,7 +370,6 @@ export async function openaiCompatOverhead(
       }));
     log("openai-compat: the provider stack alone…");
     const providerStack = await providerStackCost(fake.baseURL, 300);
-    const cpu = os.cpus();
     return {
       description:
         "Streaming completions (20 words, usage in the last chunk) straight to a local fake OpenAI server, and the same through one Wavelength server process on PostgreSQL with a personal API key (owner's and key's limits admitted in one statement, settled from the stream's usage).",
@@ -381,13 +380,7 @@ export async function openaiCompatOverhead(
         warmup: options.warmup,
         database,
       },
-      machine: {
-        cpus: cpu.length,
-        cpuModel: cpu[0]?.model.trim() ?? "unknown",
-        node: process.version,
-        loadAtStart,
-        loadAtEnd: load1(),
-      },
+      machine: benchMachine(loadAtStart),
       cells,
       added,
       accounting,

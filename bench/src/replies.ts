@@ -16,6 +16,7 @@ import { signUpUsers, type Session } from "./chat-http.ts";
 import { percentile } from "./measure.ts";
 import { agent, cpuUsOf, startHelper, trpc, type Helper } from "./replies-client.ts";
 import { migrate, recreateDatabase } from "./setup.ts";
+import { load1, benchMachine, type BenchMachine } from "./machine.ts";
 
 export const REPLIES_DB = "wl_bench_replies";
 const here = import.meta.dirname;
@@ -81,7 +82,7 @@ export interface RepliesResults {
     serverPool: number;
     database: string;
   };
-  machine: { cpus: number; cpuModel: string; node: string; loadAtStart: number; loadAtEnd: number };
+  machine: BenchMachine;
   cells: RepliesCell[];
   seconds: number;
 }
@@ -99,7 +100,6 @@ interface ClientRecord {
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const round = (x: number, digits = 3) => Math.round(x * 10 ** digits) / 10 ** digits;
-const load1 = () => Number(os.loadavg()[0]!.toFixed(2));
 
 function spread(xs: number[]): Spread {
   const s = [...xs].sort((a, b) => a - b);
@@ -181,19 +181,15 @@ async function readSse(
   });
 }
 
+/** A client's record before anything was read. */
+function emptyRecord(): ClientRecord {
+  return { startMs: 0, firstTextMs: null, doneMs: 0, bytes: 0, text: "", polls: 0, violations: 0, taskId: null };
+}
+
 /** The peer's client: one POST, the UI message stream read to its end (as `useChat` reads it). */
 async function peerClient(url: string, i: number): Promise<ClientRecord> {
   const t0 = performance.now();
-  const r: ClientRecord = {
-    startMs: 0,
-    firstTextMs: null,
-    doneMs: 0,
-    bytes: 0,
-    text: "",
-    polls: 0,
-    violations: 0,
-    taskId: null,
-  };
+  const r = emptyRecord();
   const s = await readSse(`${url}/api/chat`, JSON.stringify({ content: `Reply ${i} please` }), (payload) => {
     if (payload === "[DONE]") return;
     const part = JSON.parse(payload) as { type: string; delta?: string };
@@ -209,16 +205,7 @@ async function peerClient(url: string, i: number): Promise<ClientRecord> {
 /** The provider read directly (no server in between): the floor every other figure stands on. */
 async function directClient(baseURL: string, i: number): Promise<ClientRecord> {
   const t0 = performance.now();
-  const r: ClientRecord = {
-    startMs: 0,
-    firstTextMs: null,
-    doneMs: 0,
-    bytes: 0,
-    text: "",
-    polls: 0,
-    violations: 0,
-    taskId: null,
-  };
+  const r = emptyRecord();
   const body = JSON.stringify({
     model: "fake-slow",
     stream: true,
@@ -489,13 +476,7 @@ export async function replies(serverUrl: string, adminDbUrl: string, o: RepliesO
       serverPool: 10,
       database: REPLIES_DB,
     },
-    machine: {
-      cpus: os.cpus().length,
-      cpuModel: os.cpus()[0]?.model.trim() ?? "unknown",
-      node: process.version,
-      loadAtStart,
-      loadAtEnd: load1(),
-    },
+    machine: benchMachine(loadAtStart),
     cells,
     seconds: Math.round((Date.now() - t0) / 1000),
   };
