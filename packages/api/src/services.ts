@@ -111,6 +111,7 @@ export function createServices(db: Db, options: ServiceOptions = {}): Services {
     signUpThrottle: options.signUpThrottle,
     proofOfWork: options.proofOfWork,
     secret: options.authSecret,
+    sql: options.sql,
   });
   const prices = new PriceBook(db, { fallback: options.fallbackPrice ?? DEFAULT_FALLBACK_PRICE });
   const registry = createProviderRegistry(options.providers ?? { demo: { enabled: true, tokenDelayMs: 15 } });

@@ -9,7 +9,7 @@
 import { randomBytes } from "node:crypto";
 import { Lucia, TimeSpan, type Cookie, type Session, type User } from "lucia";
 import type { z } from "zod";
-import { isUniqueViolation, type Db } from "@wavelength/db";
+import { isUniqueViolation, type Db, type SqlClient } from "@wavelength/db";
 import { AppError, signInInput, signUpInput, type SignInInput, type SignUpInput } from "@wavelength/shared";
 import type { Clock } from "../metering/clock.ts";
 import { PrismaLuciaAdapter, type DatabaseUserAttributes } from "./lucia-adapter.ts";
@@ -46,6 +46,8 @@ export interface AuthServiceOptions {
    * secret (the server passes SESSION_SECRET); without one, a random per-process secret is used.
    */
   secret?: string;
+  /** Plain SQL on the same database: session validation, on every request, goes through it. */
+  sql?: SqlClient;
 }
 
 export class AuthService {
@@ -67,7 +69,7 @@ export class AuthService {
     const secret = options.secret ?? randomBytes(32).toString("hex");
     this.proofOfWork = new ProofOfWork(options.db, options.clock, secret, options.proofOfWork);
     this.devices = new DeviceCookies(secret);
-    this.lucia = new Lucia(new PrismaLuciaAdapter(options.db), {
+    this.lucia = new Lucia(new PrismaLuciaAdapter(options.db, options.sql), {
       sessionExpiresIn: SESSION_LIFETIME,
       sessionCookie: {
         name: SESSION_COOKIE_NAME,

@@ -2,7 +2,7 @@
 // this is all it would do.
 
 import type { Adapter, DatabaseSession, DatabaseUser, Lucia } from "lucia";
-import type { Db } from "@wavelength/db";
+import type { Db, SqlClient } from "@wavelength/db";
 import type { AuthUser } from "./types.ts";
 
 /** The user columns Lucia hands to `getUserAttributes` on every validation (one join, no second query). */
@@ -31,10 +31,30 @@ function toDatabaseSession(row: { id: string; userId: string; expiresAt: Date })
   return { id: row.id, userId: row.userId, expiresAt: row.expiresAt, attributes: {} };
 }
 
+interface SessionUserRow {
+  id: string;
+  user_id: string;
+  expires_ms: number;
+  email: string;
+  name: string | null;
+  tier: DatabaseUserAttributes["tier"];
+  role: DatabaseUserAttributes["role"];
+  timezone: string;
+}
+
 export class PrismaLuciaAdapter implements Adapter {
-  constructor(private readonly db: Db) {}
+  /**
+   * With `sql`, validation (every request of a signed-in user, a running reply's poll every
+   * 300 ms) is one plain statement: through Prisma it cost ≈0.4 ms of CPU more per request, about
+   * an eighth of an instance at 100 concurrent replies. Everything else stays on Prisma.
+   */
+  constructor(
+    private readonly db: Db,
+    private readonly sql?: SqlClient,
+  ) {}
 
   async getSessionAndUser(sessionId: string): Promise<[DatabaseSession | null, DatabaseUser | null]> {
+    if (this.sql) return this.sessionAndUserBySql(this.sql, sessionId);
     const row = await this.db.session.findUnique({
       where: { id: sessionId },
       select: { id: true, userId: true, expiresAt: true, user: { select: { id: true, ...USER_ATTRIBUTES } } },
@@ -42,6 +62,24 @@ export class PrismaLuciaAdapter implements Adapter {
     if (!row) return [null, null];
     const { id, ...attributes } = row.user;
     return [toDatabaseSession(row), { id, attributes }];
+  }
+
+  private async sessionAndUserBySql(
+    sql: SqlClient,
+    sessionId: string,
+  ): Promise<[DatabaseSession | null, DatabaseUser | null]> {
+    // expires_at holds UTC; epoch milliseconds read the same on PostgreSQL and PGlite.
+    const [row] = await sql.query<SessionUserRow>(
+      `SELECT s.id, s.user_id, (extract(epoch FROM s.expires_at) * 1000)::float8 AS expires_ms,
+              u.email, u.name, u.tier::text AS tier, u.role::text AS role, u.timezone
+       FROM sessions s JOIN users u ON u.id = s.user_id
+       WHERE s.id = $1`,
+      [sessionId],
+    );
+    if (!row) return [null, null];
+    const session = toDatabaseSession({ id: row.id, userId: row.user_id, expiresAt: new Date(Number(row.expires_ms)) });
+    const { email, name, tier, role, timezone } = row;
+    return [session, { id: row.user_id, attributes: { email, name, tier, role, timezone } }];
   }
 
   async getUserSessions(userId: string): Promise<DatabaseSession[]> {

@@ -42,6 +42,7 @@ export async function openAuthTestBed(
     },
     proofOfWork: TEST_PROOF_OF_WORK,
     secret: "auth-test-bed-secret",
+    sql: db.sql,
   });
   return {
     db,
