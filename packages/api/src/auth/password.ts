@@ -27,7 +27,8 @@ export async function verifyPassword(passwordHash: string, password: string): Pr
 
 // A fixed, valid hash with the same parameters, so that an unknown e-mail costs the same argon2
 // work as a wrong password. Its password is random and unrecorded; matching it means nothing.
-const DUMMY_HASH = "$argon2id$v=19$m=19456,t=2,p=1$YtXm+QnPSObUXLM7L1WgMg$0wObl/g8Sx1wqlXxN87Jv7BHUjT2uh4HFt1c8WECh2E";
+export const DUMMY_HASH =
+  "$argon2id$v=19$m=19456,t=2,p=1$YtXm+QnPSObUXLM7L1WgMg$0wObl/g8Sx1wqlXxN87Jv7BHUjT2uh4HFt1c8WECh2E";
 
 /**
  * Spends one verification's time and always fails. Called where there is no account (or no

@@ -1,7 +1,7 @@
-import { parseOptions } from "@node-rs/argon2";
+import { parseOptions, verify } from "@node-rs/argon2";
 import { describe, expect, it } from "vitest";
 import { PASSWORD_HASH_OPTIONS, hashPassword, needsRehash, verifyPassword } from "../../src/auth/index.ts";
-import { verifyDummyPassword } from "../../src/auth/password.ts";
+import { DUMMY_HASH, verifyDummyPassword } from "../../src/auth/password.ts";
 
 describe("password hashing", () => {
   it("hashes with argon2id, m=19456 KiB, t=2, p=1 and a fresh salt each time", async () => {
@@ -23,20 +23,18 @@ describe("password hashing", () => {
   });
 
   it("the dummy verification always fails, but does the work of a real one", async () => {
-    const h = await hashPassword("some password");
-    const fastest = async (run: () => Promise<unknown>) => {
-      let best = Infinity;
-      for (let i = 0; i < 3; i++) {
-        const t = performance.now();
-        await run();
-        best = Math.min(best, performance.now() - t);
-      }
-      return best;
-    };
+    // Checked by construction rather than by a stopwatch (timings are noise on a busy machine): the
+    // dummy is a well-formed Argon2id hash with today's parameters, so verifying against it runs
+    // the same memory and passes as verifying a real user's hash.
     expect(await verifyDummyPassword("some password")).toBe(false);
-    const real = await fastest(() => verifyPassword(h, "guess"));
-    const dummy = await fastest(() => verifyDummyPassword("guess"));
-    expect(dummy).toBeGreaterThan(real * 0.6);
+    expect(needsRehash(DUMMY_HASH)).toBe(false);
+    expect(parseOptions(DUMMY_HASH)).toMatchObject({
+      memoryCost: PASSWORD_HASH_OPTIONS.memoryCost,
+      timeCost: PASSWORD_HASH_OPTIONS.timeCost,
+      parallelism: PASSWORD_HASH_OPTIONS.parallelism,
+    });
+    // Well-formed: argon2 itself accepts it (a malformed one would throw before doing any work).
+    await expect(verify(DUMMY_HASH, "guess")).resolves.toBe(false);
   });
 
   it("asks for a rehash when the parameters or algorithm differ", () => {

@@ -14,6 +14,7 @@ const MODELS = [
   "fake-error-before-first-token",
   "fake-error-mid-stream",
   "fake-slow",
+  "fake-stall",
 ];
 
 for (const engine of DATABASE_ENGINES) {
@@ -163,11 +164,14 @@ for (const engine of DATABASE_ENGINES) {
       const { caller, user } = await userCaller(app.services);
       const sent = await caller.chat.send({
         provider: "fake",
-        model: "fake-slow",
+        // Half the reply, then silence: the runner is still running whenever recovery gets in.
+        model: "fake-stall",
         content: "Then the lights went out",
       });
-      for (let i = 0; i < 100; i++) {
-        if ((await caller.chat.task({ taskId: sent.taskId })).text) break;
+      // Until some text is durable (flushed to reply_deltas), not only in the runner's memory:
+      // recovery charges what was flushed, and releases a reply with none.
+      for (let i = 0; i < 3_000; i++) {
+        if ((await app.db.prisma.replyDelta.count({ where: { taskId: sent.taskId } })) > 0) break;
         await new Promise((r) => setTimeout(r, 20));
       }
       // Another instance sees a stale heartbeat (the runner froze): it claims and settles the task.

@@ -24,7 +24,7 @@ type TaskView = Awaited<ReturnType<Caller["chat"]["task"]>>;
  * on every poll that the cursor moved by exactly the text returned (no gap, no repeat).
  */
 async function follow(poll: (cursor: number, i: number) => Promise<TaskView>, pauseMs = (_i: number) => 15) {
-  const timeoutMs = 20_000;
+  const timeoutMs = 90_000;
   const end = Date.now() + timeoutMs;
   let text = "";
   let cursor = 0;

@@ -5,7 +5,7 @@ type Over<T> = Exclude<T, { status: "running" | "queued" }>;
 /** Polls until the task leaves "running" (the SPA polls chat.task the same way); the poll that says it is over. */
 export async function untilDone<T extends { status: string }>(
   poll: () => Promise<T>,
-  timeoutMs = 20_000,
+  timeoutMs = 90_000,
 ): Promise<Over<T>> {
   const end = Date.now() + timeoutMs;
   for (;;) {

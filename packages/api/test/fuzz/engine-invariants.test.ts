@@ -11,7 +11,7 @@ import { clearMetering } from "./support/pglite.ts";
 // The quota engine's invariants (listed in support/invariants.ts) under random
 // operation sequences, on the memory store and on PGlite (the product's SQL).
 
-describe("quota engine invariants", { timeout: runs(60_000) }, () => {
+describe("quota engine invariants", { timeout: runs(240_000) }, () => {
   it("hold on the memory store", async () => {
     await fc.assert(
       fc.asyncProperty(world, ops, (w, os) => checkRun(new MemoryMeteringStore(), w, os, true)),
